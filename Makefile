@@ -1,0 +1,38 @@
+# The README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv/bin
+export FLASK_APP := app
+
+.PHONY: run test lint typecheck pytest setup setup-dev migrate seed clean
+
+run: setup ## Set up, migrate, seed if empty, then run Redis, a worker and the web server
+	$(VENV)/flask db upgrade
+	$(VENV)/flask seed demo --if-empty
+	$(VENV)/python -m ops.launcher
+
+test: setup-dev lint typecheck pytest ## Lint, type-check and run the whole test suite
+
+setup:
+	@scripts/bootstrap.sh requirements.txt
+
+setup-dev:
+	@scripts/bootstrap.sh requirements-dev.txt
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+typecheck:
+	$(VENV)/mypy
+
+pytest:
+	$(VENV)/pytest
+
+migrate: setup
+	$(VENV)/flask db upgrade
+
+seed: migrate
+	$(VENV)/flask seed demo
+
+clean:
+	rm -rf var/huduma.db* var/redis.* var/metrics

@@ -1,0 +1,26 @@
+"""The application factory; importing this module starts nothing."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web application from settings (the environment's when none are given)."""
+    from ops import cli, errors, health, metrics
+    from ops.logs import configure_logging
+    from ops.wiring import EXTENSION, build_services, close_db
+
+    settings = settings or load_settings()
+    configure_logging(settings)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key or "development-only-key")
+    app.extensions[EXTENSION] = build_services(settings)
+    app.teardown_appcontext(close_db)
+    metrics.instrument(app)
+    errors.register(app)
+    app.register_blueprint(health.bp)
+    cli.register(app)
+    return app

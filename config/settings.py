@@ -1,0 +1,141 @@
+"""One typed settings object, loaded from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run the service."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the web app, the worker and the CLI need to know."""
+
+    app_env: str = "development"
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    redis_url: str = ""
+    at_username: str = "sandbox"
+    at_api_key: str = ""
+    at_sender_id: str = ""
+    at_api_base_url: str = ""
+    at_callback_token: str = ""
+    ussd_service_codes: tuple[str, ...] = ("*384*1919#",)
+    secret_key: str = ""
+    timezone: str = "Africa/Nairobi"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    web_workers: int = 2
+    default_language: str = "en"
+    log_json: bool = False
+    log_level: str = "INFO"
+    sms_batch_size: int = 100
+    sms_rate_per_second: float = 50.0
+    metrics_dir: str = ""
+    readiness_timeout: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.app_env not in ENVIRONMENTS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'huduma.db'}")
+
+    @property
+    def redis_embedded(self) -> bool:
+        """True when no REDIS_URL was given and the bundled Redis serves us."""
+        return not self.redis_url
+
+    @property
+    def redis_socket(self) -> Path:
+        """Where the embedded Redis listens."""
+        return self.var_dir / "redis.sock"
+
+    @property
+    def effective_redis_url(self) -> str:
+        """The URL clients use: the configured one or the embedded socket."""
+        return self.redis_url or f"unix://{self.redis_socket}"
+
+    @property
+    def is_production(self) -> bool:
+        """True for APP_ENV=production."""
+        return self.app_env == "production"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with some fields replaced (tests build settings this way)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _codes(value: str) -> tuple[str, ...]:
+    return tuple(code.strip() for code in value.split(",") if code.strip())
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment and refuse unsafe production ones."""
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "development")
+    var_dir = Path(env.get("VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
+    settings = Settings(
+        app_env=app_env,
+        var_dir=var_dir,
+        database_url=env.get("DATABASE_URL", ""),
+        redis_url=env.get("REDIS_URL", ""),
+        at_username=env.get("AT_USERNAME", "sandbox"),
+        at_api_key=env.get("AT_API_KEY", ""),
+        at_sender_id=env.get("AT_SENDER_ID", ""),
+        at_api_base_url=env.get("AT_API_BASE_URL", "").rstrip("/"),
+        at_callback_token=env.get("AT_CALLBACK_TOKEN", ""),
+        ussd_service_codes=_codes(env.get("USSD_SERVICE_CODES", "*384*1919#")),
+        secret_key=env.get("SECRET_KEY", ""),
+        timezone=env.get("TIMEZONE", "Africa/Nairobi"),
+        host=env.get("HOST", "127.0.0.1"),
+        port=int(env.get("PORT", "8000")),
+        web_workers=int(env.get("WEB_WORKERS", "2")),
+        default_language=env.get("DEFAULT_LANGUAGE", "en"),
+        log_json=_flag(env.get("LOG_JSON", "1" if app_env == "production" else "0")),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        sms_batch_size=int(env.get("SMS_BATCH_SIZE", "100")),
+        sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
+        metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
+        readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+    )
+    check_production(settings)
+    return settings
+
+
+def missing_production_settings(settings: Settings) -> list[str]:
+    """Name every setting production needs but does not have."""
+    missing = [
+        name
+        for name, value in (
+            ("SECRET_KEY", settings.secret_key),
+            ("AT_API_KEY", settings.at_api_key),
+            ("AT_CALLBACK_TOKEN", settings.at_callback_token),
+        )
+        if not value
+    ]
+    if settings.database_url.startswith("sqlite"):
+        missing.append("DATABASE_URL (a real database, not the embedded SQLite)")
+    if settings.redis_embedded:
+        missing.append("REDIS_URL (a real Redis, not the embedded one)")
+    return missing
+
+
+def check_production(settings: Settings) -> None:
+    """Raise ConfigError naming what production lacks; other environments pass."""
+    if not settings.is_production:
+        return
+    missing = missing_production_settings(settings)
+    if missing:
+        raise ConfigError("production refuses to start; missing: " + "; ".join(missing))

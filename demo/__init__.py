@@ -1,0 +1,1 @@
+"""Demo and reference data: counties, centres, services, slots, synthetic applications."""

@@ -1,0 +1,1 @@
+"""Running the service: Redis connections, logging, metrics, health and the launcher."""

@@ -1,0 +1,121 @@
+"""Run the whole service on one machine: Redis (embedded unless REDIS_URL), worker, web server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from config import Settings, load_settings
+from ops.redis import start_embedded
+
+
+@dataclass
+class Launcher:
+    """Start child processes, and stop every one of them on Ctrl-C or when one dies."""
+
+    settings: Settings
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.settings.redis_embedded:
+            env["REDIS_URL"] = self.settings.effective_redis_url
+        metrics_dir = self.settings.var_dir / "metrics"
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        return env
+
+    def start(self) -> None:
+        if self.settings.redis_embedded:
+            self.children["redis"] = start_embedded(self.settings.redis_socket)
+        env = self.child_env()
+        self.children["worker"] = subprocess.Popen([sys.executable, "-m", "jobs.worker"], env=env)
+        bind = f"{self.settings.host}:{self.settings.port}"
+        self.children["web"] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                bind,
+                "--workers",
+                str(self.settings.web_workers),
+                "--access-logfile",
+                "-",
+                "app:create_app()",
+            ],
+            env=env,
+        )
+
+    def stop(self) -> None:
+        # Redis goes last so the worker can finish its current job and deregister.
+        for group in (("web", "worker"), ("redis",)):
+            running = [self.children[n] for n in group if n in self.children]
+            for child in running:
+                if child.poll() is None:
+                    child.terminate()
+            for child in running:
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+    def wait(self) -> int:
+        while True:
+            for name, child in self.children.items():
+                if child.poll() is not None:
+                    print(
+                        f"{name} stopped (exit {child.returncode}); stopping the rest", flush=True
+                    )
+                    return 1
+            time.sleep(0.5)
+
+
+def banner(settings: Settings) -> str:
+    """Tell a new user where the service is and how to dial it."""
+    base = f"http://{settings.host}:{settings.port}"
+    token = f"?token={settings.at_callback_token}" if settings.at_callback_token else ""
+    code = settings.ussd_service_codes[0] if settings.ussd_service_codes else "*384*1919#"
+    return "\n".join(
+        [
+            "",
+            f"Huduma gateway on {base}  (Ctrl-C stops everything)",
+            f"  USSD callback URL : {base}/ussd{token}",
+            f"  readiness         : {base}/readyz",
+            f"  metrics           : {base}/metrics",
+            "  dial it:",
+            f"    curl -s {base}/ussd{token} -d sessionId=demo-1 -d 'serviceCode={code}' "
+            "-d phoneNumber=+254700000003 -d networkCode=63902 -d text=",
+            "",
+        ]
+    )
+
+
+def main() -> int:
+    """Start everything, print how to use it, and wait for Ctrl-C."""
+    settings = load_settings()
+    launcher = Launcher(settings)
+
+    def _terminate(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        launcher.start()
+        print(banner(settings), flush=True)
+        return launcher.wait()
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    finally:
+        launcher.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

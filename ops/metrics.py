@@ -1,0 +1,72 @@
+"""Prometheus metrics: request latency per endpoint and queue depths."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from flask import Flask, Response, g, request
+from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from rq import Queue
+
+REQUEST_SECONDS = Histogram(
+    "huduma_http_request_seconds",
+    "Time to answer an HTTP request",
+    ["endpoint", "method", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+class QueueDepthCollector(Collector):
+    """Read RQ queue lengths at scrape time."""
+
+    def __init__(self, queues: dict[str, Queue]) -> None:
+        self.queues = queues
+
+    def collect(self) -> Iterator[Metric]:
+        depth = GaugeMetricFamily("huduma_queue_depth", "Jobs waiting", labels=["queue"])
+        failed = GaugeMetricFamily("huduma_queue_failed", "Failed jobs", labels=["queue"])
+        for name, queue in self.queues.items():
+            depth.add_metric([name], queue.count)
+            failed.add_metric([name], queue.failed_job_registry.count)
+        yield depth
+        yield failed
+
+
+class _DefaultRegistry(Collector):
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+
+
+def render(queues: dict[str, Queue], multiprocess_dir: str) -> Response:
+    """Build this scrape's registry (per-process or aggregated over workers) and render it."""
+    registry = CollectorRegistry(auto_describe=False)
+    if multiprocess_dir:
+        MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
+    else:
+        registry.register(_DefaultRegistry())
+    registry.register(QueueDepthCollector(queues))
+    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
+
+
+def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    started = g.get("started")
+    if started is not None:
+        endpoint = request.endpoint or "unknown"
+        REQUEST_SECONDS.labels(endpoint, request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+    return response
+
+
+def instrument(app: Flask) -> None:
+    """Time every request of `app`."""
+    app.before_request(_start_timer)
+    app.after_request(_observe)

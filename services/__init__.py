@@ -1,0 +1,1 @@
+"""Domain logic shared by menus, the status API, SMS keywords and the staff console."""

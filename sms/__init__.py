@@ -1,0 +1,1 @@
+"""SMS: sender over the SDK, outbox, templates, callbacks and keyword replies."""

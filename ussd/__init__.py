@@ -1,0 +1,1 @@
+"""USSD machinery: wire protocol, session store, engine and callback views."""
