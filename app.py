@@ -9,6 +9,7 @@ from config import Settings, load_settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the web application from settings (the environment's when none are given)."""
+    import staff
     from ops import cli, errors, health, metrics
     from ops.logs import configure_logging
     from ops.wiring import EXTENSION, build_services, close_db
@@ -23,4 +24,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(health.bp)
     cli.register(app)
+    staff.register(app)
     return app

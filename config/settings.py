@@ -41,6 +41,12 @@ class Settings:
     sms_rate_per_second: float = 50.0
     metrics_dir: str = ""
     readiness_timeout: float = 1.0
+    # Staff console
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    broadcast_approval_threshold: int = 100
+    sms_price_per_part: float = 0.80
+    awareness_hours: tuple[int, int] = (8, 18)
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -81,6 +87,11 @@ def _codes(value: str) -> tuple[str, ...]:
     return tuple(code.strip() for code in value.split(",") if code.strip())
 
 
+def _hours(value: str) -> tuple[int, int]:
+    start, _, end = value.partition("-")
+    return int(start), int(end)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment and refuse unsafe production ones."""
     env = os.environ if environ is None else environ
@@ -109,6 +120,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+        # Staff console
+        login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
+        login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
+        broadcast_approval_threshold=int(env.get("BROADCAST_APPROVAL_THRESHOLD", "100")),
+        sms_price_per_part=float(env.get("SMS_PRICE_PER_PART", "0.80")),
+        awareness_hours=_hours(env.get("AWARENESS_HOURS", "8-18")),
     )
     check_production(settings)
     return settings

@@ -1,0 +1,242 @@
+"""Bulk messages: compose, preview, maker-checker approval, fan-out into the outbox, progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models import Broadcast, BroadcastStatus, Message, MessageClass, MessageStatus
+from services.audiences import Audience, blocked, languages
+from services.segments import PartCount, count_parts, tidy
+from sms.outbox import queue_message
+
+OPT_OUT_LINE = {"en": "Reply STOP to opt out.", "sw": "Jibu STOP kujiondoa."}
+IN_FLIGHT = (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)
+UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
+S = BroadcastStatus
+
+
+class BroadcastError(ValueError):
+    """The broadcast cannot do what was asked in its present state."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a send would do: recipients, exclusions, parts and cost."""
+
+    recipients: int
+    by_language: dict[str, int]
+    parts: dict[str, PartCount]
+    total_parts: int
+    cost: Decimal
+
+
+def final_body(broadcast: Broadcast, language: str) -> str:
+    """Return the text one recipient gets, with the opt-out line on awareness messages."""
+    body = broadcast.body_sw if language == "sw" else broadcast.body_en
+    if broadcast.message_class == MessageClass.AWARENESS:
+        body = f"{body}\n{OPT_OUT_LINE.get(language, OPT_OUT_LINE['en'])}"
+    return body
+
+
+def compose(
+    session: Session,
+    *,
+    title: str,
+    body_en: str,
+    body_sw: str,
+    message_class: str,
+    audience: Audience,
+    creator_id: int,
+    scheduled_for: datetime | None,
+) -> Broadcast:
+    """Create a draft broadcast; the audience is frozen now so approvers see what is sent."""
+    if not title.strip() or not body_en.strip() or not body_sw.strip():
+        raise BroadcastError("a title and both the English and Kiswahili texts are needed")
+    broadcast = Broadcast(
+        title=title.strip()[:120],
+        body_en=tidy(body_en.strip()),
+        body_sw=tidy(body_sw.strip()),
+        message_class=MessageClass(message_class),
+        audience=audience.as_json(),
+        recipient_count=len(audience.phones),
+        created_by_id=creator_id,
+        scheduled_for=scheduled_for,
+        status=S.DRAFT,
+    )
+    session.add(broadcast)
+    session.flush()
+    return broadcast
+
+
+def preview(
+    session: Session, broadcast: Broadcast, *, default_language: str, price: float
+) -> Preview:
+    """Count recipients per language, parts per text and the estimated cost."""
+    langs = languages(session, broadcast.audience["phones"], default_language)
+    by_language = {lang: list(langs.values()).count(lang) for lang in ("en", "sw")}
+    parts = {lang: count_parts(final_body(broadcast, lang)) for lang in ("en", "sw")}
+    total = sum(parts[lang].parts * n for lang, n in by_language.items())
+    cost = (Decimal(str(price)) * total).quantize(Decimal("0.01"))
+    return Preview(len(langs), by_language, parts, total, cost)
+
+
+def needs_approval(broadcast: Broadcast, threshold: int) -> bool:
+    """True when the send is large enough to need a second supervisor."""
+    return broadcast.recipient_count > threshold
+
+
+def submit(
+    session: Session, broadcast: Broadcast, *, actor_id: int, threshold: int, now: datetime
+) -> bool:
+    """Ask to send a draft; return True when it may go now (small enough to need no approver)."""
+    if broadcast.status != S.DRAFT:
+        raise BroadcastError("only a draft can be submitted")
+    if needs_approval(broadcast, threshold):
+        broadcast.status = S.PENDING_APPROVAL
+        return False
+    broadcast.status, broadcast.approved_by_id, broadcast.approved_at = S.APPROVED, actor_id, now
+    return True
+
+
+def approve(session: Session, broadcast: Broadcast, *, approver_id: int, now: datetime) -> None:
+    """Approve a pending broadcast as a supervisor other than its author."""
+    if broadcast.status != S.PENDING_APPROVAL:
+        raise BroadcastError("only a broadcast awaiting approval can be approved")
+    if approver_id == broadcast.created_by_id:
+        raise BroadcastError("a different supervisor must approve this send")
+    broadcast.status, broadcast.approved_by_id, broadcast.approved_at = S.APPROVED, approver_id, now
+
+
+def reject(session: Session, broadcast: Broadcast) -> None:
+    """Refuse a draft or pending broadcast: nothing is sent."""
+    if broadcast.status not in (S.DRAFT, S.PENDING_APPROVAL):
+        raise BroadcastError("only a draft or pending broadcast can be rejected")
+    broadcast.status = S.CANCELLED
+
+
+def pause(session: Session, broadcast: Broadcast) -> None:
+    """Stop fan-out and sending of what is not yet sent."""
+    if broadcast.status not in (S.APPROVED, S.SENDING):
+        raise BroadcastError("only an approved or sending broadcast can be paused")
+    broadcast.status = S.PAUSED
+
+
+def resume(session: Session, broadcast: Broadcast) -> list[int]:
+    """Resume a paused broadcast; return the ids of unsent messages to enqueue again."""
+    if broadcast.status != S.PAUSED:
+        raise BroadcastError("only a paused broadcast can be resumed")
+    broadcast.status = S.SENDING
+    query = select(Message.id).where(
+        Message.broadcast_id == broadcast.id, Message.status.in_(UNSENT)
+    )
+    return list(session.scalars(query))
+
+
+def cancel(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
+    """Cancel a broadcast and every message not yet handed to AT; return how many were stopped."""
+    if broadcast.status in (S.DONE, S.CANCELLED):
+        raise BroadcastError("this broadcast has already finished")
+    broadcast.status, broadcast.finished_at = S.CANCELLED, now
+    result = session.execute(
+        update(Message)
+        .where(Message.broadcast_id == broadcast.id, Message.status.in_(UNSENT))
+        .values(status=MessageStatus.CANCELLED)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def wait_until(now: datetime, tz: ZoneInfo, hours: tuple[int, int]) -> datetime | None:
+    """Return when awareness messages may next go out, or None if they may go now."""
+    local = now.astimezone(tz)
+    if hours[0] <= local.hour < hours[1]:
+        return None
+    day = local.date() if local.hour < hours[0] else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(hours[0]), tz)
+
+
+def fan_out_batch(
+    session: Session, broadcast_id: int, *, start: int, size: int, default_language: str
+) -> int | None:
+    """Queue one batch of a broadcast's messages; return where the next batch starts, or None."""
+    broadcast = session.get(Broadcast, broadcast_id, with_for_update=True)
+    if broadcast is None or broadcast.status not in (S.APPROVED, S.SENDING):
+        return None
+    broadcast.status = S.SENDING
+    phones: list[str] = broadcast.audience["phones"][start : start + size]
+    skip = blocked(session, phones, broadcast.message_class)
+    for phone, lang in languages(session, phones, default_language).items():
+        if phone not in skip:
+            _queue(session, broadcast, phone, lang)
+    if start + size < len(broadcast.audience["phones"]):
+        return start + size
+    broadcast.audience = {**broadcast.audience, "fanned_out": True}
+    return None
+
+
+def _queue(session: Session, broadcast: Broadcast, phone: str, language: str) -> None:
+    queue_message(
+        session,
+        recipient=phone,
+        body=final_body(broadcast, language),
+        kind="broadcast",
+        message_class=MessageClass(broadcast.message_class),
+        broadcast_id=broadcast.id,
+        idempotency_key=f"broadcast:{broadcast.id}:{phone}",
+        language=language,
+    )
+
+
+def progress(session: Session, broadcast: Broadcast) -> dict[str, Any]:
+    """Count the broadcast's messages by stage for the progress bar."""
+    rows = session.execute(
+        select(Message.status, func.count())
+        .where(Message.broadcast_id == broadcast.id)
+        .group_by(Message.status)
+    )
+    counts: dict[str, int] = {status: n for status, n in rows}
+    queued = sum(counts.get(s, 0) for s in IN_FLIGHT)
+    failed = counts.get(MessageStatus.FAILED, 0) + counts.get(MessageStatus.SUPPRESSED, 0)
+    return {
+        "status": broadcast.status,
+        "total": broadcast.recipient_count,
+        "queued": queued,
+        "sent": counts.get(MessageStatus.SENT, 0),
+        "failed": failed,
+        "delivered": counts.get(MessageStatus.DELIVERED, 0),
+        "cancelled": counts.get(MessageStatus.CANCELLED, 0),
+        "complete": bool(broadcast.audience.get("fanned_out")) and queued == 0,
+    }
+
+
+def finish_if_complete(broadcast: Broadcast, counts: dict[str, Any], now: datetime) -> bool:
+    """Mark a sending broadcast done once everything is fanned out and nothing is in flight."""
+    if broadcast.status != S.SENDING or not counts["complete"]:
+        return False
+    broadcast.status, broadcast.finished_at = S.DONE, now
+    return True
+
+
+def failure_reasons(session: Session, broadcast_id: int) -> list[tuple[str, int]]:
+    """Return each failure reason of a broadcast with how many messages it hit."""
+    reason = func.coalesce(Message.failure_reason, Message.last_error, Message.status)
+    query = (
+        select(reason, func.count())
+        .where(Message.broadcast_id == broadcast_id)
+        .where(Message.status.in_((MessageStatus.FAILED, MessageStatus.SUPPRESSED)))
+        .group_by(reason)
+        .order_by(func.count().desc())
+    )
+    return [(str(r), int(n)) for r, n in session.execute(query)]
+
+
+def report_rows(session: Session, broadcast_id: int) -> list[Message]:
+    """Return every message of a broadcast, for the CSV export."""
+    query = select(Message).where(Message.broadcast_id == broadcast_id).order_by(Message.id)
+    return list(session.scalars(query))

@@ -1,0 +1,191 @@
+"""Queries behind the console's reports and dashboards."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Booking,
+    BookingStatus,
+    Centre,
+    Document,
+    DocumentStatus,
+    Feedback,
+    InboundMessage,
+    Message,
+    MessageStatus,
+    Service,
+    Slot,
+    Ticket,
+    UssdSessionEvent,
+)
+
+Row = tuple[str, float]
+
+
+def _local_day_range(day: date, days: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tz)
+    return start, start + timedelta(days=days)
+
+
+def bookings_per_centre(session: Session, day: date, tz: ZoneInfo, limit: int = 12) -> list[Row]:
+    """Active and attended bookings per centre on a local day, busiest first."""
+    start, end = _local_day_range(day, 1, tz)
+    query = (
+        select(Centre.name, func.count(Booking.id))
+        .join(Slot, Booking.slot_id == Slot.id)
+        .join(Centre, Slot.centre_id == Centre.id)
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .where(Booking.status.in_((BookingStatus.ACTIVE, BookingStatus.ATTENDED)))
+        .group_by(Centre.name)
+        .order_by(func.count(Booking.id).desc())
+        .limit(limit)
+    )
+    return [(name, float(n)) for name, n in session.execute(query)]
+
+
+def seat_use_per_centre(session: Session, day: date, tz: ZoneInfo, limit: int = 12) -> list[Row]:
+    """Percentage of seats booked per centre on a local day, fullest first."""
+    start, end = _local_day_range(day, 1, tz)
+    used = 100.0 * func.sum(Slot.booked) / func.nullif(func.sum(Slot.capacity), 0)
+    query = (
+        select(Centre.name, used)
+        .join(Centre, Slot.centre_id == Centre.id)
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .group_by(Centre.name)
+        .order_by(used.desc())
+        .limit(limit)
+    )
+    return [(name, round(float(pct or 0), 1)) for name, pct in session.execute(query)]
+
+
+def sms_by_status(session: Session, since: datetime) -> list[Row]:
+    """Messages created since a time, per status."""
+    query = (
+        select(Message.status, func.count())
+        .where(Message.created_at >= since)
+        .group_by(Message.status)
+        .order_by(Message.status)
+    )
+    return [(status, float(n)) for status, n in session.execute(query)]
+
+
+def sms_failure_reasons(session: Session, since: datetime, limit: int = 10) -> list[Row]:
+    """Why messages failed since a time, commonest first."""
+    reason = func.coalesce(Message.failure_reason, Message.last_error, "unknown")
+    query = (
+        select(reason, func.count())
+        .where(Message.created_at >= since, Message.status == MessageStatus.FAILED)
+        .group_by(reason)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [(str(r), float(n)) for r, n in session.execute(query)]
+
+
+def ussd_funnel(session: Session, since: datetime, limit: int = 15) -> list[Row]:
+    """Where USSD sessions ended: screen and status, commonest first."""
+    screen = func.coalesce(UssdSessionEvent.last_screen, "unknown")
+    query = (
+        select(screen, UssdSessionEvent.status, func.count())
+        .where(UssdSessionEvent.ended_at >= since)
+        .group_by(screen, UssdSessionEvent.status)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [(f"{s} ({status})", float(n)) for s, status, n in session.execute(query)]
+
+
+def uncollected_per_centre(session: Session, limit: int = 15) -> list[Row]:
+    """Documents waiting for collection per centre, most first."""
+    query = (
+        select(Centre.name, func.count(Document.id))
+        .join(Centre, Document.centre_id == Centre.id)
+        .where(Document.status == DocumentStatus.READY_FOR_COLLECTION)
+        .group_by(Centre.name)
+        .order_by(func.count(Document.id).desc())
+        .limit(limit)
+    )
+    return [(name, float(n)) for name, n in session.execute(query)]
+
+
+def _feedback_filters(
+    query: Select[Any],
+    centre_id: int | None,
+    service_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Select[Any]:
+    if centre_id:
+        query = query.where(Feedback.centre_id == centre_id)
+    if service_id:
+        query = query.where(Feedback.service_id == service_id)
+    if since:
+        query = query.where(Feedback.created_at >= since)
+    if until:
+        query = query.where(Feedback.created_at < until)
+    return query
+
+
+def feedback_averages(
+    session: Session,
+    *,
+    centre_id: int | None = None,
+    service_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[tuple[str, str, float, int]]:
+    """Average rating and count per centre and service within the filters."""
+    service = func.coalesce(Service.name_en, "(any service)")
+    query = (
+        select(Centre.name, service, func.avg(Feedback.rating), func.count(Feedback.id))
+        .join(Centre, Feedback.centre_id == Centre.id)
+        .outerjoin(Service, Feedback.service_id == Service.id)
+        .group_by(Centre.name, service)
+        .order_by(Centre.name, service)
+    )
+    query = _feedback_filters(query, centre_id, service_id, since, until)
+    return [(c, s, round(float(a), 2), int(n)) for c, s, a, n in session.execute(query)]
+
+
+def feedback_by_week(
+    session: Session, *, centre_id: int | None, weeks: int, now: datetime
+) -> list[Row]:
+    """Average rating per week (oldest first) over the last `weeks` weeks."""
+    rows: list[Row] = []
+    for back in range(weeks - 1, -1, -1):
+        start = now - timedelta(weeks=back + 1)
+        query = select(func.avg(Feedback.rating)).where(
+            Feedback.created_at >= start, Feedback.created_at < start + timedelta(weeks=1)
+        )
+        if centre_id:
+            query = query.where(Feedback.centre_id == centre_id)
+        rows.append((f"{start:%d/%m}", round(float(session.scalar(query) or 0), 2)))
+    return rows
+
+
+def unmatched_inbound(session: Session, limit: int = 200) -> list[InboundMessage]:
+    """Inbound SMS that matched no keyword, newest first."""
+    query = select(InboundMessage).where(InboundMessage.matched.is_(False))
+    return list(session.scalars(query.order_by(InboundMessage.id.desc()).limit(limit)))
+
+
+def tickets(session: Session, status: str = "open", limit: int = 200) -> list[Ticket]:
+    """Tickets in a status, oldest open first."""
+    query = select(Ticket).where(Ticket.status == status).order_by(Ticket.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def close_ticket(ticket: Ticket, *, note: str, staff_id: int, now: datetime) -> None:
+    """Close a ticket with the agent's note of what was done."""
+    if ticket.status != "open":
+        raise ValueError("this ticket is already closed")
+    if not note.strip():
+        raise ValueError("a closing note is needed")
+    ticket.status, ticket.note = "closed", note.strip()
+    ticket.closed_by_id, ticket.closed_at = staff_id, now

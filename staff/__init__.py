@@ -1,0 +1,16 @@
+"""The contact-centre console: pages for agents, supervisors and administrators."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Install login and CSRF, the console's blueprints and its CLI group."""
+    from staff import access, admin, auth, bulk, simulator, views
+    from staff.cli import staff_cli
+
+    access.init(app)
+    for blueprint in (auth.bp, views.bp, bulk.bp, admin.bp, simulator.bp):
+        app.register_blueprint(blueprint)
+    app.cli.add_command(staff_cli)

@@ -1,0 +1,107 @@
+"""Who is logged in, what their role allows, CSRF, and the audit helper the views share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, request
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from models import Role, StaffUser, utcnow
+from ops.wiring import db
+from services import audit
+from services.staff_accounts import has_role
+
+F = TypeVar("F", bound=Callable[..., Any])
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+@dataclass(slots=True)
+class StaffIdentity(UserMixin):  # type: ignore[misc]
+    """The logged-in staff member, as the request sees them."""
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+
+    def can(self, needed: Role) -> bool:
+        """True when this staff member's role reaches `needed`."""
+        return has_role(self.role, needed)
+
+
+def identity(user: StaffUser) -> StaffIdentity:
+    """Return the request-side view of a staff account."""
+    return StaffIdentity(user.id, user.username, user.full_name, user.role)
+
+
+def _load(user_id: str) -> StaffIdentity | None:
+    user = db().get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or (user.locked_until and user.locked_until > utcnow()):
+        return None
+    return identity(user)
+
+
+def init(app: Flask) -> None:
+    """Install login, CSRF and cookie settings on the app."""
+    production = app.extensions["huduma"].settings.is_production
+    app.config.update(
+        WTF_CSRF_CHECK_DEFAULT=False,  # only the console's forms; AT callbacks carry no token
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_SECURE=production,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "staff_auth.login_form"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load)
+
+
+def protect_forms() -> None:
+    """Refuse any state-changing console request without a valid CSRF token."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+
+
+def requires(role: Role) -> Callable[[F], F]:
+    """Let a view run only for logged-in staff whose role reaches `role`."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def me() -> StaffIdentity:
+    """Return the logged-in staff member."""
+    user: StaffIdentity = current_user._get_current_object()
+    return user
+
+
+def record(action: str, target: str = "", **detail: Any) -> None:
+    """Add an audit event by the logged-in staff member to this request's session."""
+    who = me() if current_user.is_authenticated else None
+    audit.record(
+        db(),
+        actor_id=who.id if who else None,
+        actor=who.username if who else "anonymous",
+        action=action,
+        target=target,
+        ip=request.remote_addr,
+        **detail,
+    )

@@ -1,0 +1,327 @@
+"""Bulk messages: compose, preview, approve, send, watch, pause, cancel and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from jobs.broadcasts import enqueue_fan_out
+from models import Broadcast, Centre, Constituency, Role, StaffUser, utcnow
+from ops.wiring import db, services
+from services import audiences, broadcasts
+from services.identity import mask_phone
+from services.segments import count_parts
+from sms.outbox import PENDING_KEY
+from staff.access import me, protect_forms, record, requires
+
+bp = Blueprint("staff_bulk", __name__, url_prefix="/staff/broadcasts")
+bp.before_request(protect_forms)
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+class FormError(ValueError):
+    """The compose form is incomplete or wrong."""
+
+
+@bp.get("/")
+@requires(Role.SUPERVISOR)
+def index() -> str:
+    """List broadcasts, newest first."""
+    rows = db().scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(100)).all()
+    return render_template("staff/broadcasts.html", broadcasts=rows)
+
+
+@bp.get("/new")
+@requires(Role.SUPERVISOR)
+def new() -> str:
+    """Show the compose form."""
+    session = db()
+    return render_template(
+        "staff/compose.html",
+        centres=session.scalars(select(Centre).where(Centre.active).order_by(Centre.name)).all(),
+        constituencies=session.scalars(select(Constituency).order_by(Constituency.name)).all(),
+        threshold=services().settings.broadcast_approval_threshold,
+    )
+
+
+@bp.get("/parts")
+@requires(Role.AGENT)
+def parts() -> Response:
+    """Count characters and SMS parts of a text, for the live counter."""
+    found = count_parts(request.args.get("text", "")[:2000])
+    return jsonify(
+        encoding=found.encoding,
+        units=found.units,
+        parts=found.parts,
+        per_part=found.per_part,
+        ucs2_chars=list(found.ucs2_chars),
+    )
+
+
+def _local_day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FormError("give a valid date") from None
+
+
+def _centre_id() -> int:
+    raw = request.form.get("centre", "")
+    if not raw.isdigit() or db().get(Centre, int(raw)) is None:
+        raise FormError("choose a centre")
+    return int(raw)
+
+
+def _audience(tz: ZoneInfo) -> audiences.Audience:
+    kind, form = request.form.get("audience", ""), request.form
+    if kind == "csv":
+        upload = request.files.get("phones")
+        data = upload.read(MAX_UPLOAD + 1) if upload else b""
+        if upload is None or not data or len(data) > MAX_UPLOAD:
+            raise FormError("upload a CSV file of phone numbers (at most 5 MB)")
+        return audiences.from_csv(data.decode("utf-8-sig", errors="replace"), upload.filename or "")
+    if kind == "uncollected":
+        days = int(form.get("days", "0")) if form.get("days", "").isdigit() else 0
+        return audiences.uncollected(db(), centre_id=_centre_id(), days=days, now=utcnow())
+    if kind == "booked":
+        day = _local_day(form.get("day", ""))
+        return audiences.booked(db(), centre_id=_centre_id(), day=day, tz=tz)
+    if kind == "constituency":
+        found = db().get(Constituency, int(form.get("constituency", "0") or 0))
+        if found is None:
+            raise FormError("choose a constituency")
+        return audiences.constituency(db(), constituency_id=found.id, name=found.name)
+    raise FormError("choose an audience")
+
+
+def _schedule(tz: ZoneInfo) -> datetime | None:
+    raw = request.form.get("scheduled_for", "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=tz)
+    except ValueError:
+        raise FormError("give the schedule as a date and time") from None
+
+
+@bp.post("/")
+@requires(Role.SUPERVISOR)
+def compose() -> Response | tuple[str, int]:
+    """Create a draft from the form and show its preview."""
+    tz, form = ZoneInfo(services().settings.timezone), request.form
+    try:
+        audience = _audience(tz)
+        audiences.exclude(db(), audience, form.get("message_class", ""))
+        broadcast = broadcasts.compose(
+            db(),
+            title=form.get("title", ""),
+            body_en=form.get("body_en", ""),
+            body_sw=form.get("body_sw", ""),
+            message_class=form.get("message_class", ""),
+            audience=audience,
+            creator_id=me().id,
+            scheduled_for=_schedule(tz),
+        )
+    except ValueError as exc:  # FormError, BroadcastError, or an unknown message class
+        flash(str(exc), "error")
+        return new(), 400
+    record(
+        "compose",
+        f"broadcast:{broadcast.id}",
+        recipients=broadcast.recipient_count,
+        audience=audience.label,
+        message_class=broadcast.message_class,
+    )
+    db().commit()
+    return redirect(url_for("staff_bulk.show", broadcast_id=broadcast.id))
+
+
+def _broadcast(broadcast_id: int) -> Broadcast:
+    return db().get(Broadcast, broadcast_id) or abort(404)
+
+
+@bp.get("/<int:broadcast_id>")
+@requires(Role.SUPERVISOR)
+def show(broadcast_id: int) -> str:
+    """Show a broadcast: preview, exclusions, approval, progress and failures."""
+    broadcast, settings = _broadcast(broadcast_id), services().settings
+    found = broadcasts.preview(
+        db(),
+        broadcast,
+        default_language=settings.default_language,
+        price=settings.sms_price_per_part,
+    )
+    return render_template(
+        "staff/broadcast.html",
+        b=broadcast,
+        preview=found,
+        mask=mask_phone,
+        author=db().get(StaffUser, broadcast.created_by_id),
+        approver=db().get(StaffUser, broadcast.approved_by_id or 0),
+        needs_approval=broadcasts.needs_approval(broadcast, settings.broadcast_approval_threshold),
+        failures=broadcasts.failure_reasons(db(), broadcast.id),
+        me=me(),
+    )
+
+
+def _act(broadcast: Broadcast, action: str, message: str, **detail: object) -> Response:
+    record(action, f"broadcast:{broadcast.id}", **detail)
+    db().commit()
+    flash(message, "ok")
+    return redirect(url_for("staff_bulk.show", broadcast_id=broadcast.id))
+
+
+def _refused(broadcast: Broadcast, exc: ValueError) -> Response:
+    flash(str(exc), "error")
+    return redirect(url_for("staff_bulk.show", broadcast_id=broadcast.id))
+
+
+@bp.post("/<int:broadcast_id>/submit")
+@requires(Role.SUPERVISOR)
+def submit(broadcast_id: int) -> Response:
+    """Send a small broadcast now, or ask a second supervisor to approve a large one."""
+    broadcast, settings = _broadcast(broadcast_id), services().settings
+    try:
+        ready = broadcasts.submit(
+            db(),
+            broadcast,
+            actor_id=me().id,
+            now=utcnow(),
+            threshold=settings.broadcast_approval_threshold,
+        )
+    except ValueError as exc:
+        return _refused(broadcast, exc)
+    if not ready:
+        return _act(broadcast, "submit", "Waiting for a second supervisor to approve.")
+    count = broadcast.recipient_count
+    response = _act(broadcast, "send", "Approved and sending.", recipients=count)
+    enqueue_fan_out(services(), broadcast.id, broadcast.scheduled_for)
+    return response
+
+
+@bp.post("/<int:broadcast_id>/approve")
+@requires(Role.SUPERVISOR)
+def approve(broadcast_id: int) -> Response:
+    """Approve another supervisor's broadcast and start (or schedule) the send."""
+    broadcast = _broadcast(broadcast_id)
+    try:
+        broadcasts.approve(db(), broadcast, approver_id=me().id, now=utcnow())
+    except ValueError as exc:
+        return _refused(broadcast, exc)
+    count = broadcast.recipient_count
+    response = _act(broadcast, "approve", "Approved: sending.", recipients=count)
+    enqueue_fan_out(services(), broadcast.id, broadcast.scheduled_for)
+    return response
+
+
+@bp.post("/<int:broadcast_id>/reject")
+@requires(Role.SUPERVISOR)
+def reject(broadcast_id: int) -> Response:
+    """Refuse a draft or pending broadcast."""
+    broadcast = _broadcast(broadcast_id)
+    try:
+        broadcasts.reject(db(), broadcast)
+    except ValueError as exc:
+        return _refused(broadcast, exc)
+    return _act(broadcast, "reject", "Rejected: nothing will be sent.")
+
+
+@bp.post("/<int:broadcast_id>/pause")
+@requires(Role.SUPERVISOR)
+def pause(broadcast_id: int) -> Response:
+    """Pause a send: nothing more goes out until it is resumed."""
+    broadcast = _broadcast(broadcast_id)
+    try:
+        broadcasts.pause(db(), broadcast)
+    except ValueError as exc:
+        return _refused(broadcast, exc)
+    return _act(broadcast, "pause", "Paused.")
+
+
+@bp.post("/<int:broadcast_id>/resume")
+@requires(Role.SUPERVISOR)
+def resume(broadcast_id: int) -> Response:
+    """Resume a paused send: finish the fan-out and enqueue the unsent messages again."""
+    broadcast = _broadcast(broadcast_id)
+    try:
+        unsent = broadcasts.resume(db(), broadcast)
+    except ValueError as exc:
+        return _refused(broadcast, exc)
+    db().info.setdefault(PENDING_KEY, []).extend(unsent)  # the outbox dispatches them on commit
+    response = _act(broadcast, "resume", "Resumed.", unsent=len(unsent))
+    if not broadcast.audience.get("fanned_out"):
+        enqueue_fan_out(services(), broadcast.id)
+    return response
+
+
+@bp.post("/<int:broadcast_id>/cancel")
+@requires(Role.SUPERVISOR)
+def cancel(broadcast_id: int) -> Response:
+    """Cancel a broadcast and every message not yet handed to AT."""
+    broadcast = _broadcast(broadcast_id)
+    try:
+        stopped = broadcasts.cancel(db(), broadcast, now=utcnow())
+    except ValueError as exc:
+        return _refused(broadcast, exc)
+    message = f"Cancelled; {stopped} unsent messages stopped."
+    return _act(broadcast, "cancel", message, stopped=stopped)
+
+
+@bp.get("/<int:broadcast_id>/progress")
+@requires(Role.SUPERVISOR)
+def progress(broadcast_id: int) -> Response:
+    """Counts for the live progress bar; marks the broadcast done once nothing is in flight."""
+    broadcast = _broadcast(broadcast_id)
+    counts = broadcasts.progress(db(), broadcast)
+    if broadcasts.finish_if_complete(broadcast, counts, utcnow()):
+        db().commit()
+        counts["status"] = broadcast.status
+    return jsonify(counts)
+
+
+@bp.get("/<int:broadcast_id>/export.csv")
+@requires(Role.SUPERVISOR)
+def export(broadcast_id: int) -> Response:
+    """Download every message of a broadcast with its outcome (audited)."""
+    broadcast = _broadcast(broadcast_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "phone",
+            "language",
+            "status",
+            "failure_reason",
+            "parts",
+            "cost",
+            "sent_at",
+            "delivered_at",
+        ]
+    )
+    for m in broadcasts.report_rows(db(), broadcast.id):
+        writer.writerow(
+            [
+                m.recipient,
+                m.language,
+                m.status,
+                m.failure_reason or m.last_error or "",
+                m.parts,
+                m.cost or "",
+                m.sent_at or "",
+                m.delivered_at or "",
+            ]
+        )
+    record("export", f"broadcast:{broadcast.id}", rows=out.getvalue().count("\n") - 1)
+    db().commit()
+    name = f"broadcast-{broadcast.id}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
