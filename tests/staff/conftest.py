@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 
@@ -40,8 +41,9 @@ def make_staff(app: Flask) -> Callable[[str, Role], str]:
 
     def make(username: str, role: Role) -> str:
         with app.extensions["huduma"].session_factory.begin() as session:
-            create_user(session, username=username, full_name=username.title(),
-                        password=PASSWORD, role=role)
+            create_user(
+                session, username=username, full_name=username.title(), password=PASSWORD, role=role
+            )
         return username
 
     return make
@@ -58,3 +60,24 @@ def as_role(app: Flask, make_staff: Callable[[str, Role], str]) -> Callable[[Rol
         return client
 
     return client_for
+
+
+@pytest.fixture()
+def settings(settings):
+    """The console tests' settings: a low approval threshold so two recipients need a checker."""
+    return settings.with_overrides(broadcast_approval_threshold=2)
+
+
+def compose_csv(client: FlaskClient, phones: list[str], message_class: str = "transactional"):
+    """Compose a broadcast from an uploaded CSV through the form."""
+    upload = (io.BytesIO(b"phone\n" + "\n".join(phones).encode()), "list.csv")
+    return post(
+        client,
+        "/staff/broadcasts/",
+        title="Centre closed",
+        body_en="GPO closes on Friday.",
+        body_sw="GPO itafungwa Ijumaa.",
+        message_class=message_class,
+        audience="csv",
+        phones=upload,
+    )
