@@ -1,0 +1,60 @@
+"""Drive the console in headless Chromium: log in, compose from a CSV, approve as a checker."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import Role
+from tests.browser.conftest import PHONE, log_in, shoot
+
+pytestmark = pytest.mark.slow
+CSV = b"phone\n0712000001\n0712000002\n+254712000003\n0712000001\nnot-a-phone\n"
+
+
+def compose(page, tmp_path) -> None:
+    """Fill the compose form with an uploaded CSV and ask for the preview."""
+    upload = tmp_path / "closure.csv"
+    upload.write_bytes(CSV)
+    page.goto("/staff/broadcasts/new")
+    page.get_by_label("Title (for staff only)").fill("GPO closed Friday")
+    page.get_by_label("Text in English").fill("HUDUMA: GPO centre is closed on Friday. Help: 1919")
+    page.get_by_label("Text in Kiswahili").fill(
+        "HUDUMA: Kituo cha GPO kimefungwa Ijumaa. Msaada: 1919"
+    )
+    page.get_by_label("Transactional (any hour)").check()
+    page.get_by_label("Uploaded CSV of phone numbers").check()
+    page.get_by_label("CSV file (phone numbers in the first column)").set_input_files(str(upload))
+    page.get_by_role("button", name="Preview").click()
+
+
+def test_login_shows_the_dashboard(page_for, staff):
+    page = page_for()
+    log_in(page, staff("amina", Role.AGENT))
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    shoot(page, "dashboard-laptop")
+
+
+def test_counter_warns_when_a_character_forces_ucs2(page_for, staff):
+    page = page_for()
+    log_in(page, staff("maker", Role.SUPERVISOR))
+    page.goto("/staff/broadcasts/new")
+    page.get_by_label("Text in English").fill("Karibu sana ✓")
+    page.locator("#count_en").filter(has_text="UCS-2").wait_for()
+    assert "forces UCS-2" in page.locator("#count_en").inner_text()
+    shoot(page, "compose-counter-laptop")
+
+
+def test_compose_from_csv_then_approve_as_second_supervisor(page_for, staff, tmp_path):
+    maker, checker = page_for(), page_for(PHONE)
+    log_in(maker, staff("maker", Role.SUPERVISOR))
+    compose(maker, tmp_path)
+    assert "3 (3 English, 0 Kiswahili)" in maker.locator("#recipients").inner_text()
+    maker.get_by_role("button", name="Ask for approval").click()
+    assert maker.get_by_text("Waiting for a different supervisor to approve.").is_visible()
+    shoot(maker, "broadcast-pending-laptop")
+    log_in(checker, staff("checker", Role.SUPERVISOR))
+    checker.goto("/staff/broadcasts/1")
+    checker.get_by_role("button", name="Approve and send").click()
+    checker.locator("#progress").wait_for()
+    assert checker.get_by_text("Approved: sending.").is_visible()
+    shoot(checker, "broadcast-approved-phone")
