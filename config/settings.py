@@ -41,6 +41,15 @@ class Settings:
     sms_rate_per_second: float = 50.0
     metrics_dir: str = ""
     readiness_timeout: float = 1.0
+    # USSD
+    ussd_session_ttl: int = 600
+    ussd_resume_seconds: int = 300
+    ussd_hop_deadline: float = 5.0
+    ussd_status_lookups_per_hour: int = 20
+    ussd_status_miss_limit: int = 5
+    ussd_status_lockout_seconds: int = 1800
+    ussd_max_active_bookings: int = 2
+    ussd_booking_days: int = 5
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -109,6 +118,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+        # USSD
+        ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
+        ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
+        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "5")),
+        ussd_status_lookups_per_hour=int(env.get("USSD_STATUS_LOOKUPS_PER_HOUR", "20")),
+        ussd_status_miss_limit=int(env.get("USSD_STATUS_MISS_LIMIT", "5")),
+        ussd_status_lockout_seconds=int(env.get("USSD_STATUS_LOCKOUT_SECONDS", "1800")),
+        ussd_max_active_bookings=int(env.get("USSD_MAX_ACTIVE_BOOKINGS", "2")),
+        ussd_booking_days=int(env.get("USSD_BOOKING_DAYS", "5")),
     )
     check_production(settings)
     return settings

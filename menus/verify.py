@@ -1,0 +1,5 @@
+"""TODO."""
+
+from ussd.engine import Node
+
+NODES: tuple[Node, ...] = ()
