@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from menus.common import ctx, day_text, hop_key, listing, notice, when_text
 from models import Booking, Service, Slot
 from services import bookings
 from services.codes import new_code
 from services.identity import InvalidIdNumber, keyed_hash, mask_id_number, validate_id_number
 from sms.outbox import queue_message
-from menus.common import ctx, day_text, hop_key, listing, notice, when_text
 from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View, choose
 
 REFUSALS = {
@@ -74,7 +74,9 @@ def _id_handle(turn: Turn, text: str) -> Outcome:
     except InvalidIdNumber:
         return Invalid(N_("An ID number is 6 to 14 digits."))
     secret = ctx(turn).settings.secret_key
-    return Go("book.confirm", {"idm": mask_id_number(id_number), "idh": keyed_hash(id_number, secret)})
+    return Go(
+        "book.confirm", {"idm": mask_id_number(id_number), "idh": keyed_hash(id_number, secret)}
+    )
 
 
 def summary(turn: Turn, slot: Slot) -> dict[str, str]:
@@ -163,10 +165,19 @@ NODES = (
     listing("book.service", N_("Choose a service"), _services, "service", "book.county"),
     listing("book.county", N_("Choose your county"), _counties, "county", "book.centre"),
     listing("book.centre", N_("Choose a centre"), _centres, "centre", "book.day"),
-    listing("book.day", N_("Choose a date"), _days, "day", "book.time",
-            empty=N_("No free dates at this centre. Try another centre.")),  # fmt: skip
-    Node("book.time", lambda turn: View(turn.t(N_("Choose a time")), [label for _, label in _times(turn)]),
-         _time_handle),  # fmt: skip
+    listing(
+        "book.day",
+        N_("Choose a date"),
+        _days,
+        "day",
+        "book.time",
+        empty=N_("No free dates at this centre. Try another centre."),
+    ),  # fmt: skip
+    Node(
+        "book.time",
+        lambda turn: View(turn.t(N_("Choose a time")), [label for _, label in _times(turn)]),
+        _time_handle,
+    ),  # fmt: skip
     Node("book.id", lambda turn: View(turn.t(N_("Enter your ID number"))), _id_handle),
     Node("book.confirm", _confirm_view, _confirm_handle),
     notice("book.done", _done_text),

@@ -59,9 +59,7 @@ def when_text(turn: Turn, moment: datetime) -> str:
     return f"{day_text(turn, local.date())} {local:%H:%M}"
 
 
-def menu(
-    node_id: str, title: str, options: Sequence[tuple[str, str]], data_key: str = ""
-) -> Node:
+def menu(node_id: str, title: str, options: Sequence[tuple[str, str]], data_key: str = "") -> Node:
     """A screen of fixed options, each leading to a screen (and recording its target)."""
 
     def view(turn: Turn) -> View:

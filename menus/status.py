@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from menus.common import ctx, menu, notice
 from models import Document, DocumentKind, DocumentStatus
 from services import status
 from services.codes import new_code
 from sms.outbox import queue_message
-from menus.common import ctx, menu, notice
 from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View
 
 K, S = DocumentKind, DocumentStatus
@@ -108,11 +108,14 @@ def _result_handle(turn: Turn, text: str) -> Outcome:
 
 def sms_body(turn: Turn, text: str) -> str:
     """Wrap a screen text as a Huduma SMS."""
-    return f"HUDUMA: {text} {turn.t(N_('Help: 1919'))}"
+    help_line = turn.t(N_("Help: 1919"))
+    return f"HUDUMA: {text} {help_line}"
 
 
 NODES = (
-    menu("status.kind", N_("Which document?"), [(label, "status.ref") for label, _ in KINDS], "kind"),
+    menu(
+        "status.kind", N_("Which document?"), [(label, "status.ref") for label, _ in KINDS], "kind"
+    ),
     Node("status.ref", _reference_view, _reference_handle),
     Node("status.result", _result_view, _result_handle),
     notice("status.sent", lambda turn: turn.t(N_("We will SMS you the answer. Thank you."))),

@@ -105,10 +105,14 @@ def active_bookings(session: Session, phone: str, now: datetime) -> list[Booking
 
 def by_key(session: Session, idempotency_key: str) -> Booking | None:
     """Return the booking an earlier run of the same hop made, if any."""
-    return session.scalars(select(Booking).where(Booking.idempotency_key == idempotency_key)).first()
+    return session.scalars(
+        select(Booking).where(Booking.idempotency_key == idempotency_key)
+    ).first()
 
 
-def _check_limits(session: Session, request: Request, slot: Slot, now: datetime, limit: int) -> None:
+def _check_limits(
+    session: Session, request: Request, slot: Slot, now: datetime, limit: int
+) -> None:
     mine = [b for b in active_bookings(session, request.phone, now) if b.id != request.replaces]
     if len(mine) >= limit:
         raise Refused("too_many")
@@ -126,7 +130,8 @@ def take_seat(session: Session, slot_id: int) -> bool:
         .values(booked=Slot.booked + 1)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    rowcount: int = result.rowcount  # type: ignore[attr-defined]
+    return rowcount == 1
 
 
 def book(session: Session, request: Request, *, now: datetime, limit: int) -> Booking:

@@ -231,13 +231,14 @@ def _numbered(options: Sequence[str]) -> list[str]:
 
 def _footers(turn: Turn, state: State, menus: Menus) -> tuple[str, str]:
     """Return the footer of a middle page and of the last page."""
+    back, home, more_label = turn.t(N_("Back")), turn.t(N_("Menu")), turn.t(N_("More"))
     nav = []
     if state.stack:
-        nav.append(f"{BACK}.{turn.t(N_('Back'))}")
+        nav.append(f"{BACK}.{back}")
     if state.screen != menus.root:
-        nav.append(f"{HOME}.{turn.t(N_('Menu'))}")
+        nav.append(f"{HOME}.{home}")
     last = " ".join(nav)
-    more = f"{MORE}.{turn.t(N_('More'))}"
+    more = f"{MORE}.{more_label}"
     return (f"{more} {last}".strip(), last)
 
 

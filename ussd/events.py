@@ -40,21 +40,32 @@ def _last_state(found: Services, session_id: str) -> State | None:
         return None  # the funnel loses the screen, not the event
 
 
-def record_event(session: Session, found: Services, form: Mapping[str, str], phone_hash: str) -> None:
+def record_event(
+    session: Session, found: Services, form: Mapping[str, str], phone_hash: str
+) -> None:
     """Add the event unless this session's was stored already."""
     session_id = form["sessionId"][:100]
-    exists = session.scalar(select(UssdSessionEvent.id).where(UssdSessionEvent.session_id == session_id))
+    exists = session.scalar(
+        select(UssdSessionEvent.id).where(UssdSessionEvent.session_id == session_id)
+    )
     if exists is not None:
         return
     state = _last_state(found, session_id)
-    session.add(UssdSessionEvent(
-        session_id=session_id, service_code=form.get("serviceCode", "")[:30],
-        network_code=form.get("networkCode", "")[:8] or None, phone_hash=phone_hash,
-        status=form.get("status", "")[:12] or "Unknown",
-        cost=_number(form.get("cost"), Decimal), duration_ms=_number(form.get("durationInMillis"), int),
-        hops_count=_number(form.get("hopsCount"), int),
-        last_screen=state.screen if state else None, language=state.lang if state else None,
-        last_app_response=form.get("lastAppResponse", "")[:500] or None,
-        error_message=form.get("errorMessage", "")[:200] or None, ended_at=_when(form.get("date", "")),
-    ))  # fmt: skip
+    session.add(
+        UssdSessionEvent(
+            session_id=session_id,
+            service_code=form.get("serviceCode", "")[:30],
+            network_code=form.get("networkCode", "")[:8] or None,
+            phone_hash=phone_hash,
+            status=form.get("status", "")[:12] or "Unknown",
+            cost=_number(form.get("cost"), Decimal),
+            duration_ms=_number(form.get("durationInMillis"), int),
+            hops_count=_number(form.get("hopsCount"), int),
+            last_screen=state.screen if state else None,
+            language=state.lang if state else None,
+            last_app_response=form.get("lastAppResponse", "")[:500] or None,
+            error_message=form.get("errorMessage", "")[:200] or None,
+            ended_at=_when(form.get("date", "")),
+        )
+    )
     session.flush()

@@ -41,8 +41,8 @@ class SessionStore:
     def load(self, session_id: str, phone_key: str) -> tuple[Record | None, State | None]:
         """Return the session's record and the phone's resumable state, in one MGET."""
         raw, resume = self.redis.mget(SESSION_KEY.format(session_id), RESUME_KEY.format(phone_key))
-        record = Record.loads(raw) if raw else None
-        return record, State.loads(resume) if resume else None
+        record = Record.loads(str(raw)) if raw else None
+        return record, State.loads(str(resume)) if resume else None
 
     def save(self, session_id: str, phone_key: str, record: Record, resumable: bool) -> None:
         """Store the record and keep or drop the phone's resume point, in one pipeline."""
@@ -57,4 +57,4 @@ class SessionStore:
     def last_state(self, session_id: str) -> State | None:
         """Return a session's state if it is still stored (for end-of-session events)."""
         raw = self.redis.get(SESSION_KEY.format(session_id))
-        return Record.loads(raw).state if raw else None
+        return Record.loads(str(raw)).state if raw else None

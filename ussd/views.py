@@ -43,7 +43,9 @@ def callback() -> Response:
         return _text(hops.serve(hop, services(), db(), seen))
     except BadHop:
         log.warning("ussd: unusable hop")
-        return _text(reply(gettext_for(seen["lang"])(N_("Sorry, we could not read that.")), end=True))
+        return _text(
+            reply(gettext_for(seen["lang"])(N_("Sorry, we could not read that.")), end=True)
+        )
     except (RedisError, SQLAlchemyError) as exc:
         log.error("ussd: backend unavailable: %s", type(exc).__name__)
     except Exception:  # the edge: never let a caller see a 5xx
