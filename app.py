@@ -23,6 +23,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics.instrument(app)
     errors.register(app)
     app.register_blueprint(health.bp)
+    from ussd import views as ussd_views
+
+    app.register_blueprint(ussd_views.bp)
     cli.register(app)
     staff.register(app)
     return app

@@ -47,6 +47,15 @@ class Settings:
     broadcast_approval_threshold: int = 100
     sms_price_per_part: float = 0.80
     awareness_hours: tuple[int, int] = (8, 18)
+    # USSD
+    ussd_session_ttl: int = 600
+    ussd_resume_seconds: int = 300
+    ussd_hop_deadline: float = 5.0
+    ussd_status_lookups_per_hour: int = 20
+    ussd_status_miss_limit: int = 5
+    ussd_status_lockout_seconds: int = 1800
+    ussd_max_active_bookings: int = 2
+    ussd_booking_days: int = 5
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -126,6 +135,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         broadcast_approval_threshold=int(env.get("BROADCAST_APPROVAL_THRESHOLD", "100")),
         sms_price_per_part=float(env.get("SMS_PRICE_PER_PART", "0.80")),
         awareness_hours=_hours(env.get("AWARENESS_HOURS", "8-18")),
+        # USSD
+        ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
+        ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
+        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "5")),
+        ussd_status_lookups_per_hour=int(env.get("USSD_STATUS_LOOKUPS_PER_HOUR", "20")),
+        ussd_status_miss_limit=int(env.get("USSD_STATUS_MISS_LIMIT", "5")),
+        ussd_status_lockout_seconds=int(env.get("USSD_STATUS_LOCKOUT_SECONDS", "1800")),
+        ussd_max_active_bookings=int(env.get("USSD_MAX_ACTIVE_BOOKINGS", "2")),
+        ussd_booking_days=int(env.get("USSD_BOOKING_DAYS", "5")),
     )
     check_production(settings)
     return settings
