@@ -73,7 +73,7 @@ def page_for(browser, live_url: str) -> Iterator[Callable[..., object]]:
     contexts = []
 
     def open_page(viewport: dict[str, int] = LAPTOP) -> object:
-        context = browser.new_context(viewport=viewport, base_url=live_url)  # type: ignore[attr-defined]
+        context = browser.new_context(viewport=viewport, base_url=live_url)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
