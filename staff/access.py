@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, request
+from flask import Blueprint, Flask, abort, render_template, request
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from models import Role, StaffUser, utcnow
 from ops.wiring import db
@@ -105,3 +106,13 @@ def record(action: str, target: str = "", **detail: Any) -> None:
         ip=request.remote_addr,
         **detail,
     )
+
+
+def _error_page(exc: HTTPException) -> tuple[str, int]:
+    return render_template("staff/error.html", error=exc), exc.code or 500
+
+
+def html_errors(blueprint: Blueprint) -> None:
+    """Answer the console's refusals (403, 404, 400 for CSRF) with a page, not JSON."""
+    for code in (400, 403, 404):
+        blueprint.register_error_handler(code, _error_page)

@@ -23,10 +23,11 @@ from models import (
 from ops.wiring import db
 from services import administration as admin
 from services import audit, staff_accounts
-from staff.access import me, protect_forms, record, requires
+from staff.access import html_errors, me, protect_forms, record, requires
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff/admin")
 bp.before_request(protect_forms)
+html_errors(bp)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

@@ -11,10 +11,11 @@ from werkzeug.wrappers import Response
 from models import utcnow
 from ops.wiring import db, services
 from services.staff_accounts import LoginResult, authenticate
-from staff.access import identity, me, protect_forms, record
+from staff.access import html_errors, identity, me, protect_forms, record
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
 bp.before_request(protect_forms)
+html_errors(bp)
 
 MESSAGES = {
     LoginResult.BAD_CREDENTIALS: "Wrong username or password.",

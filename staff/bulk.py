@@ -18,10 +18,11 @@ from services import audiences, broadcasts
 from services.identity import mask_phone
 from services.segments import count_parts
 from sms.outbox import PENDING_KEY
-from staff.access import me, protect_forms, record, requires
+from staff.access import html_errors, me, protect_forms, record, requires
 
 bp = Blueprint("staff_bulk", __name__, url_prefix="/staff/broadcasts")
 bp.before_request(protect_forms)
+html_errors(bp)
 MAX_UPLOAD = 5 * 1024 * 1024
 
 

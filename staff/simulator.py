@@ -8,10 +8,11 @@ from werkzeug.wrappers import Response
 from models import Role
 from ops.wiring import services
 from services.identity import InvalidPhone, normalise_phone
-from staff.access import protect_forms, requires
+from staff.access import html_errors, protect_forms, requires
 
 bp = Blueprint("staff_sim", __name__, url_prefix="/staff/simulator")
 bp.before_request(protect_forms)
+html_errors(bp)
 USSD_PATH = "/ussd"
 SIM_NETWORK = "99999"  # AT's sandbox network code: never a real operator
 

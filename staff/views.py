@@ -14,7 +14,7 @@ from models import Centre, MessageClass, Role, Service, Ticket, utcnow
 from ops.wiring import db, services
 from services import reports
 from sms.outbox import queue_message
-from staff.access import me, protect_forms, record, requires
+from staff.access import html_errors, me, protect_forms, record, requires
 from staff.charts import bar_chart
 
 bp = Blueprint(
@@ -26,6 +26,7 @@ bp = Blueprint(
     static_url_path="/static/staff",
 )
 bp.before_request(protect_forms)
+html_errors(bp)
 
 
 def _tz() -> ZoneInfo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import Feedback, InboundMessage, Role, Ticket
+from models import Feedback, InboundMessage, Message, Role, Ticket
 from tests.staff.conftest import post
 
 
@@ -51,3 +51,13 @@ def test_ticket_close_needs_a_note(as_role, db_session):
     db_session.commit()
     post(as_role(Role.AGENT), "/staff/tickets/1/close", note=" ")
     assert db_session.scalars(select(Ticket.status)).one() == "open"
+
+
+def test_agent_replies_once_per_form_to_a_ticket(as_role, db_session):
+    db_session.add(Ticket(reason="help", phone="+254712000001"))
+    db_session.commit()
+    client = as_role(Role.AGENT)
+    for _ in range(2):  # a double click sends one SMS
+        post(client, "/staff/tickets/1/reply", body="We will call you today.", nonce="n1")
+    messages = db_session.scalars(select(Message)).all()
+    assert [(m.recipient, m.kind) for m in messages] == [("+254712000001", "staff_reply")]
