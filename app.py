@@ -25,5 +25,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from ussd import views as ussd_views
 
     app.register_blueprint(ussd_views.bp)
+    from ussd.cli import ussd_cli
+
+    app.cli.add_command(ussd_cli)
     cli.register(app)
     return app

@@ -26,8 +26,11 @@ def _values(db) -> dict[str, str]:
         select(Slot).where(Slot.centre_id == centre.id, Slot.service_id == service.id)
     ).first()
     document = db.scalars(select(Document).where(Document.kind == "GOOD_CONDUCT")).first()
-    db.execute(update(Document).where(Document.id == document.id)
-               .values(reference=LONG_REF, centre_id=centre.id, status="READY_FOR_COLLECTION"))  # fmt: skip
+    db.execute(
+        update(Document)
+        .where(Document.id == document.id)
+        .values(reference=LONG_REF, centre_id=centre.id, status="READY_FOR_COLLECTION")
+    )
     request = bookings.Request("+254711000009", slot.id, "****9999", "h", "sw", "k")
     booking = bookings.book(db, request, now=utcnow(), limit=2)
     db.add(Message(recipient="+254711000009", body="HUDUMA: " + "x" * 150, kind="k",
