@@ -26,6 +26,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from ussd import views as ussd_views
 
     app.register_blueprint(ussd_views.bp)
+    from ussd.cli import ussd_cli
+
+    app.cli.add_command(ussd_cli)
     cli.register(app)
     staff.register(app)
     return app

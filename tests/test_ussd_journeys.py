@@ -11,7 +11,7 @@ from tests.ussd_dial import PHONE, Dial
 BOOK = ("2", "1", "1", "1", "1", "1", "12345678")  # Replacement ID, first county/centre/day/time
 
 
-def _ready_document(db_session) -> Document:
+def _ready_document(db_session):
     query = select(Document).where(Document.status == DocumentStatus.READY_FOR_COLLECTION)
     return db_session.scalars(query.where(Document.kind == "ID_CARD")).first()
 
