@@ -59,3 +59,17 @@ def test_compose_from_csv_then_approve_as_second_supervisor(page_for, staff, tmp
     checker.locator("#progress").wait_for()
     assert checker.get_by_text("Approved: sending.").is_visible()
     shoot(checker, "broadcast-approved-phone")
+
+
+PAGES = ["/staff/dashboard", "/staff/tickets", "/staff/feedback", "/staff/broadcasts/new",
+         "/staff/admin/centres/1", "/staff/admin/staff", "/staff/admin/audit"]  # fmt: skip
+
+
+def test_pages_fit_a_phone_screen(seeded, page_for, staff):
+    page = page_for(PHONE)
+    log_in(page, staff("root", Role.ADMIN))
+    for path in PAGES:
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+        shoot(page, "phone" + path.replace("/", "-"))
