@@ -37,10 +37,12 @@ def _done(message: str, target: str) -> Response:
     return redirect(target)
 
 
-def _refused(exc: ValueError, target: str) -> Response:
+@bp.errorhandler(ValueError)
+def _refused(exc: ValueError) -> Response:
+    """Roll the change back and show why it was refused on the form it came from."""
     db().rollback()
     flash(str(exc), "error")
-    return redirect(target)
+    return redirect(request.referrer or url_for("staff_admin.centres"))
 
 
 @bp.get("/centres")
@@ -95,21 +97,18 @@ def _save_offers(found: Centre) -> None:
 def save_centre(centre_id: int | None = None) -> Response:
     """Create or update a centre with its hours and services."""
     form, existing = request.form, db().get(Centre, centre_id) if centre_id else None
-    try:
-        found = admin.save_centre(
-            db(),
-            existing,
-            code=form.get("code", ""),
-            name=form.get("name", ""),
-            town=form.get("town", ""),
-            county_id=int(form.get("county", "0") or 0),
-            constituency_id=int(form["constituency"]) if form.get("constituency") else None,
-            active=form.get("active") == "on",
-        )
-        admin.set_hours(db(), found, {day: _span(day) for day in range(7)})
-        _save_offers(found)
-    except ValueError as exc:
-        return _refused(exc, url_for("staff_admin.centres"))
+    found = admin.save_centre(
+        db(),
+        existing,
+        code=form.get("code", ""),
+        name=form.get("name", ""),
+        town=form.get("town", ""),
+        county_id=int(form.get("county", "0") or 0),
+        constituency_id=int(form["constituency"]) if form.get("constituency") else None,
+        active=form.get("active") == "on",
+    )
+    admin.set_hours(db(), found, {day: _span(day) for day in range(7)})
+    _save_offers(found)
     record("centre_save", f"centre:{found.code}", created=existing is None)
     return _done(f"Saved {found.name}.", url_for("staff_admin.centre", centre_id=found.id))
 
@@ -131,15 +130,12 @@ def holidays() -> str:
 def add_holiday() -> Response:
     """Add a holiday."""
     form = request.form
-    try:
-        holiday = admin.add_holiday(
-            db(),
-            day=date.fromisoformat(form.get("day", "")),
-            name=form.get("name", ""),
-            centre_id=int(form["centre"]) if form.get("centre") else None,
-        )
-    except ValueError as exc:
-        return _refused(exc, url_for("staff_admin.holidays"))
+    holiday = admin.add_holiday(
+        db(),
+        day=date.fromisoformat(form.get("day", "")),
+        name=form.get("name", ""),
+        centre_id=int(form["centre"]) if form.get("centre") else None,
+    )
     record("holiday_add", f"holiday:{holiday.day}", centre_id=holiday.centre_id)
     return _done("Holiday added.", url_for("staff_admin.holidays"))
 
@@ -202,16 +198,13 @@ def staff() -> str:
 def create_staff() -> Response:
     """Create a staff account."""
     form = request.form
-    try:
-        user = staff_accounts.create_user(
-            db(),
-            username=form.get("username", ""),
-            full_name=form.get("full_name", ""),
-            password=form.get("password", ""),
-            role=Role(form.get("role", "")),
-        )
-    except ValueError as exc:
-        return _refused(exc, url_for("staff_admin.staff"))
+    user = staff_accounts.create_user(
+        db(),
+        username=form.get("username", ""),
+        full_name=form.get("full_name", ""),
+        password=form.get("password", ""),
+        role=Role(form.get("role", "")),
+    )
     record("staff_create", f"staff:{user.username}", role=user.role)
     return _done(f"Account {user.username} created.", url_for("staff_admin.staff"))
 
@@ -224,11 +217,8 @@ def update_staff(user_id: int) -> Response:
     if user.id == me().id:
         flash("You cannot change your own account here.", "error")
         return redirect(url_for("staff_admin.staff"))
-    try:
-        role, active = request.form.get("role", ""), request.form.get("active") == "on"
-        staff_accounts.update_user(db(), user, role=role, active=active)
-    except ValueError as exc:
-        return _refused(exc, url_for("staff_admin.staff"))
+    role, active = request.form.get("role", ""), request.form.get("active") == "on"
+    staff_accounts.update_user(db(), user, role=role, active=active)
     record("staff_update", f"staff:{user.username}", role=user.role, active=user.active)
     return _done(f"Account {user.username} updated.", url_for("staff_admin.staff"))
 

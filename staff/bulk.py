@@ -178,9 +178,13 @@ def _act(broadcast: Broadcast, action: str, message: str, **detail: object) -> R
     return redirect(url_for("staff_bulk.show", broadcast_id=broadcast.id))
 
 
-def _refused(broadcast: Broadcast, exc: ValueError) -> Response:
+@bp.errorhandler(broadcasts.BroadcastError)
+def _refused(exc: broadcasts.BroadcastError) -> Response:
+    """Show why a step was refused on the broadcast's page; nothing was changed."""
+    db().rollback()
     flash(str(exc), "error")
-    return redirect(url_for("staff_bulk.show", broadcast_id=broadcast.id))
+    broadcast_id = (request.view_args or {}).get("broadcast_id", 0)
+    return redirect(url_for("staff_bulk.show", broadcast_id=broadcast_id))
 
 
 @bp.post("/<int:broadcast_id>/submit")
@@ -188,16 +192,13 @@ def _refused(broadcast: Broadcast, exc: ValueError) -> Response:
 def submit(broadcast_id: int) -> Response:
     """Send a small broadcast now, or ask a second supervisor to approve a large one."""
     broadcast, settings = _broadcast(broadcast_id), services().settings
-    try:
-        ready = broadcasts.submit(
-            db(),
-            broadcast,
-            actor_id=me().id,
-            now=utcnow(),
-            threshold=settings.broadcast_approval_threshold,
-        )
-    except ValueError as exc:
-        return _refused(broadcast, exc)
+    ready = broadcasts.submit(
+        db(),
+        broadcast,
+        actor_id=me().id,
+        now=utcnow(),
+        threshold=settings.broadcast_approval_threshold,
+    )
     if not ready:
         return _act(broadcast, "submit", "Waiting for a second supervisor to approve.")
     count = broadcast.recipient_count
@@ -211,10 +212,7 @@ def submit(broadcast_id: int) -> Response:
 def approve(broadcast_id: int) -> Response:
     """Approve another supervisor's broadcast and start (or schedule) the send."""
     broadcast = _broadcast(broadcast_id)
-    try:
-        broadcasts.approve(db(), broadcast, approver_id=me().id, now=utcnow())
-    except ValueError as exc:
-        return _refused(broadcast, exc)
+    broadcasts.approve(db(), broadcast, approver_id=me().id, now=utcnow())
     count = broadcast.recipient_count
     response = _act(broadcast, "approve", "Approved: sending.", recipients=count)
     enqueue_fan_out(services(), broadcast.id, broadcast.scheduled_for)
@@ -226,10 +224,7 @@ def approve(broadcast_id: int) -> Response:
 def reject(broadcast_id: int) -> Response:
     """Refuse a draft or pending broadcast."""
     broadcast = _broadcast(broadcast_id)
-    try:
-        broadcasts.reject(db(), broadcast)
-    except ValueError as exc:
-        return _refused(broadcast, exc)
+    broadcasts.reject(db(), broadcast)
     return _act(broadcast, "reject", "Rejected: nothing will be sent.")
 
 
@@ -238,10 +233,7 @@ def reject(broadcast_id: int) -> Response:
 def pause(broadcast_id: int) -> Response:
     """Pause a send: nothing more goes out until it is resumed."""
     broadcast = _broadcast(broadcast_id)
-    try:
-        broadcasts.pause(db(), broadcast)
-    except ValueError as exc:
-        return _refused(broadcast, exc)
+    broadcasts.pause(db(), broadcast)
     return _act(broadcast, "pause", "Paused.")
 
 
@@ -250,10 +242,7 @@ def pause(broadcast_id: int) -> Response:
 def resume(broadcast_id: int) -> Response:
     """Resume a paused send: finish the fan-out and enqueue the unsent messages again."""
     broadcast = _broadcast(broadcast_id)
-    try:
-        unsent = broadcasts.resume(db(), broadcast)
-    except ValueError as exc:
-        return _refused(broadcast, exc)
+    unsent = broadcasts.resume(db(), broadcast)
     db().info.setdefault(PENDING_KEY, []).extend(unsent)  # the outbox dispatches them on commit
     response = _act(broadcast, "resume", "Resumed.", unsent=len(unsent))
     if not broadcast.audience.get("fanned_out"):
@@ -266,10 +255,7 @@ def resume(broadcast_id: int) -> Response:
 def cancel(broadcast_id: int) -> Response:
     """Cancel a broadcast and every message not yet handed to AT."""
     broadcast = _broadcast(broadcast_id)
-    try:
-        stopped = broadcasts.cancel(db(), broadcast, now=utcnow())
-    except ValueError as exc:
-        return _refused(broadcast, exc)
+    stopped = broadcasts.cancel(db(), broadcast, now=utcnow())
     message = f"Cancelled; {stopped} unsent messages stopped."
     return _act(broadcast, "cancel", message, stopped=stopped)
 
