@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -168,3 +169,15 @@ NAIROBI = ZoneInfo("Africa/Nairobi")
 def test_awareness_waits_for_daytime(utc_hour, wait_hour):
     found = wait_until(datetime(2026, 11, 23, utc_hour, tzinfo=UTC), NAIROBI, (8, 18))
     assert (found.astimezone(NAIROBI).hour if found else None) == wait_hour
+
+
+def test_scheduled_send_waits_for_its_time(app, as_role):
+    client = as_role(Role.SUPERVISOR)
+    upload = (io.BytesIO(b"0712000001\n"), "one.csv")
+    post(client, "/staff/broadcasts/", title="Later", body_en="Hi", body_sw="Habari",
+         message_class="transactional", audience="csv", phones=upload,
+         scheduled_for="2030-01-06T09:00")  # fmt: skip
+    post(client, "/staff/broadcasts/1/submit")
+    assert fan_out(1, app.extensions["huduma"]) == 0
+    assert _messages(app) == []
+    assert _broadcast(app).scheduled_for == datetime(2030, 1, 6, 6, tzinfo=UTC)
