@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from config import PROJECT_ROOT
 from models import Role
-from tests.browser.conftest import log_in, shoot
+from tests.browser.conftest import PHONE, free_port, log_in, shoot
+from tests.browser.test_console import compose
+from tests.conftest import TEST_SECRET, TEST_TOKEN
 
 pytestmark = [
     pytest.mark.slow,
@@ -19,7 +28,50 @@ pytestmark = [
 ]
 
 
-def test_progress_bar_reaches_completion(page_for, staff, tmp_path):
-    page = page_for()
-    log_in(page, staff("maker", Role.SUPERVISOR))
-    shoot(page, "progress-placeholder")
+@pytest.fixture()
+def fake_at(live_url: str) -> Iterator[str]:
+    """A fake AT on 127.0.0.1 that posts delivery reports back to the live app."""
+    from sms.fake_at import serve
+
+    reports = f"{live_url}/sms/delivery-reports?token={TEST_TOKEN}"
+    server = serve(free_port(), callback_url=reports)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/version1"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture()
+def worker(app, settings, fake_at: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real RQ worker process on the test database and Redis, sending to the fake AT."""
+    env = {
+        **os.environ, "APP_ENV": "test", "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url, "AT_USERNAME": "huduma", "AT_API_KEY": "fake-key",
+        "AT_API_BASE_URL": fake_at, "SECRET_KEY": TEST_SECRET, "AT_CALLBACK_TOKEN": TEST_TOKEN,
+        "VAR_DIR": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    log = (tmp_path / "worker.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=PROJECT_ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+def test_progress_bar_reaches_completion(worker, page_for, staff, tmp_path):
+    maker, checker = page_for(), page_for(PHONE)
+    log_in(maker, staff("maker", Role.SUPERVISOR))
+    compose(maker, tmp_path)
+    maker.get_by_role("button", name="Ask for approval").click()
+    log_in(checker, staff("checker", Role.SUPERVISOR))
+    checker.goto("/staff/broadcasts/1")
+    checker.get_by_role("button", name="Approve and send").click()
+    checker.locator("#complete").wait_for(state="visible", timeout=60_000)
+    assert checker.locator('[data-count="delivered"]').inner_text() == "3"
+    assert checker.locator("#status").inner_text() == "done"
+    shoot(checker, "broadcast-complete-phone")
+    maker.goto("/staff/broadcasts/1")
+    maker.locator("#complete").wait_for(state="visible")
+    shoot(maker, "broadcast-complete-laptop")
