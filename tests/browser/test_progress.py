@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import subprocess
@@ -31,10 +32,9 @@ pytestmark = [
 @pytest.fixture()
 def fake_at(live_url: str) -> Iterator[str]:
     """A fake AT on 127.0.0.1 that posts delivery reports back to the live app."""
-    from sms.fake_at import serve
-
+    fake = importlib.import_module("sms.fake_at")  # the SMS pipeline's module
     reports = f"{live_url}/sms/delivery-reports?token={TEST_TOKEN}"
-    server = serve(free_port(), callback_url=reports)
+    server = fake.serve(free_port(), callback_url=reports)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/version1"
