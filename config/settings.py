@@ -46,7 +46,6 @@ class Settings:
     login_lockout_minutes: int = 15
     broadcast_approval_threshold: int = 100
     sms_price_per_part: float = 0.80
-    awareness_hours: tuple[int, int] = (8, 18)
     # USSD
     ussd_session_ttl: int = 600
     ussd_resume_seconds: int = 300
@@ -56,6 +55,16 @@ class Settings:
     ussd_status_lockout_seconds: int = 1800
     ussd_max_active_bookings: int = 2
     ussd_booking_days: int = 5
+    # SMS pipeline
+    sms_send_timeout: float = 10.0
+    sms_retry_hours: float = 24.0
+    sms_retry_base_seconds: float = 30.0
+    sms_retry_max_seconds: float = 3600.0
+    sms_lease_seconds: float = 300.0
+    sms_sweep_seconds: float = 30.0
+    sms_awareness_window: tuple[str, str] = ("08:00", "18:00")
+    sms_replies_per_hour: int = 5
+    reminder_days: tuple[int, ...] = (7, 21)
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -96,9 +105,9 @@ def _codes(value: str) -> tuple[str, ...]:
     return tuple(code.strip() for code in value.split(",") if code.strip())
 
 
-def _hours(value: str) -> tuple[int, int]:
+def _window(value: str) -> tuple[str, str]:
     start, _, end = value.partition("-")
-    return int(start), int(end)
+    return start.strip(), end.strip()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -134,7 +143,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
         broadcast_approval_threshold=int(env.get("BROADCAST_APPROVAL_THRESHOLD", "100")),
         sms_price_per_part=float(env.get("SMS_PRICE_PER_PART", "0.80")),
-        awareness_hours=_hours(env.get("AWARENESS_HOURS", "8-18")),
         # USSD
         ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
         ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
@@ -144,6 +152,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ussd_status_lockout_seconds=int(env.get("USSD_STATUS_LOCKOUT_SECONDS", "1800")),
         ussd_max_active_bookings=int(env.get("USSD_MAX_ACTIVE_BOOKINGS", "2")),
         ussd_booking_days=int(env.get("USSD_BOOKING_DAYS", "5")),
+        # SMS pipeline
+        sms_send_timeout=float(env.get("SMS_SEND_TIMEOUT", "10")),
+        sms_retry_hours=float(env.get("SMS_RETRY_HOURS", "24")),
+        sms_retry_base_seconds=float(env.get("SMS_RETRY_BASE_SECONDS", "30")),
+        sms_retry_max_seconds=float(env.get("SMS_RETRY_MAX_SECONDS", "3600")),
+        sms_lease_seconds=float(env.get("SMS_LEASE_SECONDS", "300")),
+        sms_sweep_seconds=float(env.get("SMS_SWEEP_SECONDS", "30")),
+        sms_awareness_window=_window(env.get("SMS_AWARENESS_WINDOW", "08:00-18:00")),
+        sms_replies_per_hour=int(env.get("SMS_REPLIES_PER_HOUR", "5")),
+        reminder_days=tuple(int(d) for d in _codes(env.get("REMINDER_DAYS", "7,21"))),
     )
     check_production(settings)
     return settings

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from jobs.context import worker_services
 from jobs.queues import DEFAULT
 from models import Broadcast, MessageClass, utcnow
 from ops.wiring import Services
 from services import broadcasts
+from sms.quiet import next_window_start
 
 log = logging.getLogger(__name__)
 JOB = "jobs.broadcasts.fan_out"
@@ -37,7 +37,7 @@ def _deferred(found: Services, broadcast_id: int) -> datetime | None:
         if broadcast.message_class != MessageClass.AWARENESS:
             return None
         settings = found.settings
-        return broadcasts.wait_until(now, ZoneInfo(settings.timezone), settings.awareness_hours)
+        return next_window_start(now, settings.sms_awareness_window, settings.timezone)
 
 
 def fan_out(broadcast_id: int, services: Services | None = None) -> int:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import Broadcast, BroadcastStatus, Message, MessageClass, MessageStatus
 from services.audiences import Audience, blocked, languages
-from services.segments import PartCount, count_parts, tidy
-from sms.outbox import queue_message
+from sms import segments
+from sms.outbox import queue_messages
 
 OPT_OUT_LINE = {"en": "Reply STOP to opt out.", "sw": "Jibu STOP kujiondoa."}
 IN_FLIGHT = (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)
@@ -24,6 +23,23 @@ S = BroadcastStatus
 
 class BroadcastError(ValueError):
     """The broadcast cannot do what was asked in its present state."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartCount:
+    """How a text travels: encoding, length in units, parts, and the characters forcing UCS-2."""
+
+    encoding: str
+    units: int
+    parts: int
+    ucs2_chars: tuple[str, ...]
+
+
+def count_parts(text: str) -> PartCount:
+    """Count a text's SMS parts and name the characters that force UCS-2 (for the warning)."""
+    found = segments.count(text)
+    forcing = tuple(dict.fromkeys(ch for ch in text if not segments.is_gsm7(ch)))
+    return PartCount(found.encoding, found.units, found.parts, forcing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +77,8 @@ def compose(
         raise BroadcastError("a title and both the English and Kiswahili texts are needed")
     broadcast = Broadcast(
         title=title.strip()[:120],
-        body_en=tidy(body_en.strip()),
-        body_sw=tidy(body_sw.strip()),
+        body_en=segments.normalise(body_en.strip()),
+        body_sw=segments.normalise(body_sw.strip()),
         message_class=MessageClass(message_class),
         audience=audience.as_json(),
         recipient_count=len(audience.phones),
@@ -152,15 +168,6 @@ def cancel(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def wait_until(now: datetime, tz: ZoneInfo, hours: tuple[int, int]) -> datetime | None:
-    """Return when awareness messages may next go out, or None if they may go now."""
-    local = now.astimezone(tz)
-    if hours[0] <= local.hour < hours[1]:
-        return None
-    day = local.date() if local.hour < hours[0] else local.date() + timedelta(days=1)
-    return datetime.combine(day, time(hours[0]), tz)
-
-
 def fan_out_batch(
     session: Session, broadcast_id: int, *, start: int, size: int, default_language: str
 ) -> int | None:
@@ -171,26 +178,22 @@ def fan_out_batch(
     broadcast.status = S.SENDING
     phones: list[str] = broadcast.audience["phones"][start : start + size]
     skip = blocked(session, phones, broadcast.message_class)
-    for phone, lang in languages(session, phones, default_language).items():
-        if phone not in skip:
-            _queue(session, broadcast, phone, lang)
+    langs = languages(session, phones, default_language)
+    queue_messages(
+        session, [_row(broadcast, p, lang) for p, lang in langs.items() if p not in skip]
+    )
     if start + size < len(broadcast.audience["phones"]):
         return start + size
     broadcast.audience = {**broadcast.audience, "fanned_out": True}
     return None
 
 
-def _queue(session: Session, broadcast: Broadcast, phone: str, language: str) -> None:
-    queue_message(
-        session,
-        recipient=phone,
-        body=final_body(broadcast, language),
-        kind="broadcast",
-        message_class=MessageClass(broadcast.message_class),
-        broadcast_id=broadcast.id,
-        idempotency_key=f"broadcast:{broadcast.id}:{phone}",
-        language=language,
-    )
+def _row(broadcast: Broadcast, phone: str, language: str) -> dict[str, Any]:
+    return {
+        "recipient": phone, "body": final_body(broadcast, language), "kind": "broadcast",
+        "message_class": broadcast.message_class, "broadcast_id": broadcast.id,
+        "idempotency_key": f"broadcast:{broadcast.id}:{phone}", "language": language,
+    }  # fmt: skip
 
 
 def progress(session: Session, broadcast: Broadcast) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from jobs.broadcasts import enqueue_fan_out
 from models import Broadcast, Centre, Constituency, Role, StaffUser, utcnow
 from ops.wiring import db, services
 from services import audiences, broadcasts
+from services.broadcasts import count_parts
 from services.identity import mask_phone
-from services.segments import count_parts
-from sms.outbox import PENDING_KEY
+from sms.dispatch import enqueue_messages
 from staff.access import html_errors, me, protect_forms, record, requires
 
 bp = Blueprint("staff_bulk", __name__, url_prefix="/staff/broadcasts")
@@ -47,7 +47,7 @@ def new() -> str:
         "staff/compose.html",
         centres=session.scalars(select(Centre).where(Centre.active).order_by(Centre.name)).all(),
         constituencies=session.scalars(select(Constituency).order_by(Constituency.name)).all(),
-        threshold=services().settings.broadcast_approval_threshold,
+        settings=services().settings,
     )
 
 
@@ -60,7 +60,6 @@ def parts() -> Response:
         encoding=found.encoding,
         units=found.units,
         parts=found.parts,
-        per_part=found.per_part,
         ucs2_chars=list(found.ucs2_chars),
     )
 
@@ -243,8 +242,9 @@ def resume(broadcast_id: int) -> Response:
     """Resume a paused send: finish the fan-out and enqueue the unsent messages again."""
     broadcast = _broadcast(broadcast_id)
     unsent = broadcasts.resume(db(), broadcast)
-    db().info.setdefault(PENDING_KEY, []).extend(unsent)  # the outbox dispatches them on commit
     response = _act(broadcast, "resume", "Resumed.", unsent=len(unsent))
+    found = services()
+    enqueue_messages(found.queues, unsent, bulk=True, batch_size=found.settings.sms_batch_size)
     if not broadcast.audience.get("fanned_out"):
         enqueue_fan_out(services(), broadcast.id)
     return response

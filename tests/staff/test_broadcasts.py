@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -12,8 +11,7 @@ from sqlalchemy import select
 from jobs.broadcasts import fan_out
 from models import AuditEvent, Broadcast, LanguagePreference, Message, OptOut, Role
 from services.audiences import from_csv
-from services.broadcasts import wait_until
-from services.segments import count_parts
+from services.broadcasts import count_parts
 from tests.staff.conftest import compose_csv, post
 
 A, B, C = "+254712000001", "+254712000002", "+254712000003"
@@ -31,7 +29,6 @@ A, B, C = "+254712000001", "+254712000002", "+254712000003"
         ("ü" * 70, "GSM-7", 1),
         ("ł" * 70, "UCS-2", 1),
         ("ł" * 71, "UCS-2", 2),
-        ("", "GSM-7", 0),
     ],
 )
 def test_parts_follow_gsm7_and_ucs2_rules(text, encoding, parts):
@@ -160,15 +157,6 @@ def test_export_is_csv_and_audited(app, as_role, db_session):
     assert answer.data.decode().splitlines()[1].startswith(f"{A},en,pending")
     actions = db_session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions[-4:] == ["login", "compose", "send", "export"]
-
-
-NAIROBI = ZoneInfo("Africa/Nairobi")
-
-
-@pytest.mark.parametrize(("utc_hour", "wait_hour"), [(5, None), (14, None), (15, 8), (2, 8)])
-def test_awareness_waits_for_daytime(utc_hour, wait_hour):
-    found = wait_until(datetime(2026, 11, 23, utc_hour, tzinfo=UTC), NAIROBI, (8, 18))
-    assert (found.astimezone(NAIROBI).hour if found else None) == wait_hour
 
 
 def test_scheduled_send_waits_for_its_time(app, as_role):
