@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import date, datetime, time
 
 from sqlalchemy import select
@@ -85,20 +83,6 @@ def add_holiday(session: Session, *, day: date, name: str, centre_id: int | None
     session.add(holiday)
     session.flush()
     return holiday
-
-
-def hash_key(key: str) -> str:
-    """Return the stored form of an agency API key."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def create_key(session: Session, *, agency_id: int, label: str) -> tuple[str, AgencyKey]:
-    """Create an agency API key; the plain key is returned once and never stored."""
-    key = "hk_" + secrets.token_urlsafe(32)
-    row = AgencyKey(agency_id=agency_id, prefix=key[:10], key_hash=hash_key(key), label=label[:80])
-    session.add(row)
-    session.flush()
-    return key, row
 
 
 def revoke_key(key: AgencyKey, now: datetime) -> None:

@@ -22,7 +22,7 @@ from models import (
 )
 from ops.wiring import db
 from services import administration as admin
-from services import audit, staff_accounts
+from services import agency_keys, audit, staff_accounts
 from staff.access import html_errors, me, protect_forms, record, requires
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff/admin")
@@ -169,8 +169,8 @@ def keys() -> str:
 def create_key() -> str:
     """Create a key and show it once."""
     agency = db().get(Agency, int(request.form.get("agency", "0") or 0)) or abort(400)
-    key, row = admin.create_key(db(), agency_id=agency.id, label=request.form.get("label", ""))
-    record("key_create", f"agency_key:{row.prefix}", agency=agency.code)
+    key = agency_keys.create_key(db(), agency.code, request.form.get("label", "")[:80])
+    record("key_create", f"agency_key:{key[:10]}", agency=agency.code)
     db().commit()
     return render_template("staff/admin_key_once.html", key=key, agency=agency)
 

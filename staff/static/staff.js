@@ -31,6 +31,8 @@ function watchProgress(box) {
     bar.setAttribute("aria-valuenow", counts.delivered + counts.sent + counts.failed);
     document.getElementById("status").textContent = counts.status.replace("_", " ");
     document.getElementById("complete").hidden = !counts.complete;
+    const actions = document.getElementById("actions");
+    if (actions && counts.complete) actions.hidden = true;
   };
   const poll = async () => {
     const counts = await (await fetch(box.dataset.url, { credentials: "same-origin" })).json();

@@ -108,4 +108,5 @@ def log_in(page, username: str) -> None:
 def shoot(page, name: str) -> None:
     """Keep a full-page screenshot as a test artefact."""
     ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(500)  # let the progress bar's width transition settle
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
