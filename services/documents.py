@@ -56,8 +56,9 @@ class FeedResult:
         self.errors.append({"index": index, "reason": reason})
 
     def as_dict(self) -> dict[str, Any]:
+        errors = sorted(self.errors, key=lambda e: int(e["index"]))
         return {"accepted": self.accepted, "unchanged": self.unchanged,
-                "rejected": self.rejected, "errors": self.errors}  # fmt: skip
+                "rejected": self.rejected, "errors": errors}  # fmt: skip
 
 
 def _text(item: dict[str, Any], name: str, limit: int) -> str:
@@ -152,7 +153,7 @@ def _load(
 ) -> Batch:
     codes = {u.centre_code for _, u in parsed if u.centre_code}
     centres = dict(
-        session.execute(select(Centre.code, Centre.id).where(Centre.code.in_(codes))).tuples()
+        session.execute(select(Centre.code, Centre.id).where(Centre.code.in_(codes))).all()
     )
     refs = {u.reference for _, u in parsed}
     # Row locks make two concurrent batches for one document queue one notice, not two.
