@@ -15,7 +15,7 @@ PHONE = "+254700000021"
 def key(app, runner, centre) -> str:
     result = runner.invoke(args=["agency", "create-key", "NRB"])
     assert result.exit_code == 0
-    return result.stdout.strip().splitlines()[0]
+    return str(result.stdout.strip().splitlines()[0])
 
 
 def _update(**changes: str) -> dict[str, str]:
@@ -29,7 +29,7 @@ def _update(**changes: str) -> dict[str, str]:
     return item | changes
 
 
-def _post(client, key: str, updates: list) -> dict:
+def _post(client, key: str, updates: list[object]) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {key}"}
     response = client.post("/api/v1/documents/status", json={"updates": updates}, headers=headers)
     assert response.status_code == 200, response.json
