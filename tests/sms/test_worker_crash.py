@@ -87,4 +87,5 @@ def test_sigkill_mid_batch_then_restart_sends_everything(
         worker.terminate()
         worker.wait(timeout=15)
     stats = fake_at.stats()
-    assert stats["unique"] == TOTAL and stats["duplicates"] <= 1  # the documented window
+    # The documented window: calls in flight (SMS_SEND_CONCURRENCY) when the worker died.
+    assert stats["unique"] == TOTAL and stats["duplicates"] <= settings.sms_send_concurrency
