@@ -65,6 +65,7 @@ class Settings:
     sms_awareness_window: tuple[str, str] = ("08:00", "18:00")
     sms_replies_per_hour: int = 5
     reminder_days: tuple[int, ...] = (7, 21)
+    sms_send_concurrency: int = 4
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -162,6 +163,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_awareness_window=_window(env.get("SMS_AWARENESS_WINDOW", "08:00-18:00")),
         sms_replies_per_hour=int(env.get("SMS_REPLIES_PER_HOUR", "5")),
         reminder_days=tuple(int(d) for d in _codes(env.get("REMINDER_DAYS", "7,21"))),
+        sms_send_concurrency=int(env.get("SMS_SEND_CONCURRENCY", "4")),
     )
     check_production(settings)
     return settings

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Centre, Document, DocumentEvent, DocumentKind, DocumentStatus, utcnow
@@ -19,6 +19,7 @@ from services.identity import (
     validate_id_number,
 )
 from sms.notices import NOTIFYING, Transition, queue_notices
+from sms.outbox import allocate_ids, insert_rows
 
 MAX_BATCH = 1000
 KINDS = {k.value for k in DocumentKind}
@@ -56,8 +57,9 @@ class FeedResult:
         self.errors.append({"index": index, "reason": reason})
 
     def as_dict(self) -> dict[str, Any]:
+        errors = sorted(self.errors, key=lambda e: int(e["index"]))
         return {"accepted": self.accepted, "unchanged": self.unchanged,
-                "rejected": self.rejected, "errors": self.errors}  # fmt: skip
+                "rejected": self.rejected, "errors": errors}  # fmt: skip
 
 
 def _text(item: dict[str, Any], name: str, limit: int) -> str:
@@ -112,6 +114,7 @@ class Batch:
     now: datetime
     centres: dict[str, int]
     documents: dict[str, Document]
+    new_ids: list[int] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     transitions: list[Document] = field(default_factory=list)
 
@@ -152,13 +155,14 @@ def _load(
 ) -> Batch:
     codes = {u.centre_code for _, u in parsed if u.centre_code}
     centres = dict(
-        session.execute(select(Centre.code, Centre.id).where(Centre.code.in_(codes))).tuples()
+        session.execute(select(Centre.code, Centre.id).where(Centre.code.in_(codes))).all()
     )
     refs = {u.reference for _, u in parsed}
     # Row locks make two concurrent batches for one document queue one notice, not two.
     query = select(Document).where(Document.reference.in_(refs)).with_for_update()
     documents = {d.reference: d for d in session.scalars(query)}
-    return Batch(session, agency_id, source, hash_key, now, centres, documents)
+    new_ids = allocate_ids(session, "documents", len(refs - documents.keys()))
+    return Batch(session, agency_id, source, hash_key, now, centres, documents, new_ids)
 
 
 def _apply_one(batch: Batch, result: FeedResult, index: int, update: StatusUpdate) -> None:
@@ -199,6 +203,8 @@ def _new_document(batch: Batch, update: StatusUpdate) -> Document:
     if update.id_number:
         document.id_number_masked = mask_id_number(update.id_number)
         document.id_number_hash = keyed_hash(update.id_number, batch.hash_key)
+    if batch.new_ids:
+        document.id = batch.new_ids.pop()
     batch.session.add(document)
     batch.documents[update.reference] = document
     return document
@@ -223,8 +229,7 @@ def _record(batch: Batch, default_language: str) -> None:
     rows = [{"document_id": e["document"].id, "from_status": e["from_status"],
              "to_status": e["to_status"], "changed_at": e["changed_at"],
              "received_at": batch.now, "source": batch.source} for e in batch.events]  # fmt: skip
-    statement = insert(DocumentEvent).returning(DocumentEvent.id, sort_by_parameter_order=True)
-    event_ids = list(batch.session.scalars(statement, rows))
+    event_ids = insert_rows(batch.session, DocumentEvent, rows)
     transitions = [
         Transition(e["document"], event_id)
         for e, event_id in zip(batch.events, event_ids, strict=True)

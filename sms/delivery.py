@@ -6,6 +6,7 @@ import logging
 import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,9 +47,20 @@ def deliver(ctx: Delivery, ids: Sequence[int], now: datetime | None = None) -> C
     now = now or utcnow()
     tally: Counter[str] = Counter()
     claimed = prepare(ctx, ids, now, tally)
-    for text, group in by_text(claimed).items():
-        for chunk in unique_chunks(group, ctx.settings.sms_batch_size):
-            send_chunk(ctx, text, chunk, now, tally)
+    calls = [
+        (text, chunk)
+        for text, group in by_text(claimed).items()
+        for chunk in unique_chunks(group, ctx.settings.sms_batch_size)
+    ]
+    # A few calls in flight hide AT's latency; at most that many are sent but unrecorded.
+    with ThreadPoolExecutor(max(1, ctx.settings.sms_send_concurrency)) as pool:
+        pending: dict[Future[dict[str, Outcome]], tuple[str, list[Message]]] = {}
+        for text, chunk in calls:
+            if len(pending) >= ctx.settings.sms_send_concurrency:
+                _record_done(ctx, pending, now, tally)
+            pending[pool.submit(call, ctx, text, chunk)] = (text, chunk)
+        while pending:
+            _record_done(ctx, pending, now, tally)
     return tally
 
 
@@ -146,12 +158,33 @@ def unique_chunks(messages: list[Message], size: int) -> list[list[Message]]:
     return chunks
 
 
-def send_chunk(
-    ctx: Delivery, text: str, chunk: list[Message], now: datetime, tally: Counter[str]
+def _record_done(
+    ctx: Delivery,
+    pending: dict[Future[dict[str, Outcome]], tuple[str, list[Message]]],
+    now: datetime,
+    tally: Counter[str],
 ) -> None:
-    """Make one API call and record every recipient's outcome in one transaction."""
+    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+    for future in done:
+        text, chunk = pending.pop(future)
+        record(ctx, text, chunk, future.result(), now, tally)
+
+
+def call(ctx: Delivery, text: str, chunk: list[Message]) -> dict[str, Outcome]:
+    """Make one API call within the shared send rate."""
     take_send_tokens(ctx.redis, len(chunk), ctx.settings.sms_rate_per_second)
-    outcomes = ctx.sender.send(text, [m.recipient for m in chunk])
+    return ctx.sender.send(text, [m.recipient for m in chunk])
+
+
+def record(
+    ctx: Delivery,
+    text: str,
+    chunk: list[Message],
+    outcomes: dict[str, Outcome],
+    now: datetime,
+    tally: Counter[str],
+) -> None:
+    """Record every recipient's outcome of one call in one transaction."""
     segments = count(text)
     with ctx.session_factory.begin() as session:
         for message in chunk:

@@ -33,7 +33,7 @@ def languages(session: Session, phones: Iterable[str], default: str) -> dict[str
         select(LanguagePreference.phone, LanguagePreference.language).where(
             LanguagePreference.phone.in_(wanted)
         )
-    ).tuples()
+    ).all()
     chosen = dict(rows)
     return {phone: language_of(chosen.get(phone, default)) for phone in wanted}
 
@@ -41,9 +41,7 @@ def languages(session: Session, phones: Iterable[str], default: str) -> dict[str
 def centre_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     """Names of the centres `ids`."""
     wanted = [i for i in set(ids) if i is not None]
-    return dict(
-        session.execute(select(Centre.id, Centre.name).where(Centre.id.in_(wanted))).tuples()
-    )
+    return dict(session.execute(select(Centre.id, Centre.name).where(Centre.id.in_(wanted))).all())
 
 
 def notice_text(document: Document, language: str, centre: str, code: str) -> str:

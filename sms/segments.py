@@ -9,6 +9,7 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = set("^{}\\[]~|€\f")
+GSM7_ALL = frozenset(GSM7_BASIC | GSM7_EXTENSION)
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
 
@@ -24,13 +25,13 @@ class Segments:
 
 def is_gsm7(text: str) -> bool:
     """True when every character fits the GSM-7 alphabet or its extension."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return set(text) <= GSM7_ALL
 
 
 def count(text: str) -> Segments:
     """Return the encoding, length in code units and part count of `text`."""
     if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        units = len(text) + sum(text.count(ch) for ch in GSM7_EXTENSION)
         return Segments(GSM7, units, _parts(units, 160, 153))
     units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
     return Segments(UCS2, units, _parts(units, 70, 67))
