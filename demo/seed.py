@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from config import PROJECT_ROOT
 from demo.catalogue import AGENCIES, HOLIDAYS, SERVICES
 from demo.documents import SampleDocument, seed_documents
-from demo.slots import seed_slots
 from models import (
     Agency,
     Centre,
@@ -26,6 +25,7 @@ from models import (
     OpeningHours,
     Service,
 )
+from services.slots import extend_slots
 
 CENTRES_CSV = PROJECT_ROOT / "data" / "huduma_centres.csv"
 WEEKDAYS = range(5)  # Monday to Friday; no Saturday service was found
@@ -167,7 +167,7 @@ def seed_all(
     summary.added["services"] = seed_services(session)
     summary.added["centres"] = seed_centres(session)
     summary.added["holidays"] = seed_holidays(session)
-    summary.added["slots"] = seed_slots(session, start=today, count=days)
+    summary.added["slots"] = extend_slots(session, start=today, count=days)
     added, samples = seed_documents(session, count=documents, today=today, hash_key=hash_key)
     summary.added["document applications"] = added
     summary.samples = samples

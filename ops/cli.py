@@ -15,6 +15,7 @@ from ops.wiring import services
 
 db_cli = AppGroup("db", help="Database schema.")
 seed_cli = AppGroup("seed", help="Demo and reference data.")
+slots_cli = AppGroup("slots", help="Appointment slots.")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -57,7 +58,18 @@ def seed_demo(if_empty: bool, days: int, documents: int) -> None:
     print_summary(summary)
 
 
+@slots_cli.command("extend")
+@click.option("--days", default=14, show_default=True, help="Working days ahead to cover.")
+def extend(days: int) -> None:
+    """Open the missing slots of the coming working days at every active centre."""
+    from services.slots import extend_slots
+
+    with services().session_factory.begin() as session:
+        added = extend_slots(session, start=date.today(), count=days)
+    click.echo(f"{added} slots added")
+
+
 def register(app: Flask) -> None:
     """Attach the CLI groups to `app`."""
-    app.cli.add_command(db_cli)
-    app.cli.add_command(seed_cli)
+    for group in (db_cli, seed_cli, slots_cli):
+        app.cli.add_command(group)

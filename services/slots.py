@@ -1,4 +1,4 @@
-"""Appointment slots for the next working days, inside each centre's hours."""
+"""Appointment slots for the next working days, inside each centre's hours and holidays."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def _existing(session: Session, first: date) -> set[tuple[int, int, datetime]]:
     return {(c, s, t) for c, s, t in rows}
 
 
-def seed_slots(session: Session, *, start: date, count: int) -> int:
-    """Insert every missing slot of the next working days; return how many were added."""
+def extend_slots(session: Session, *, start: date, count: int) -> int:
+    """Insert every missing slot of the `count` working days after `start`; return how many."""
     days = working_days(session, start, count)
     existing = _existing(session, days[0]) if days else set()
     offers = session.execute(
@@ -54,11 +54,13 @@ def seed_slots(session: Session, *, start: date, count: int) -> int:
         .where(Centre.active, CentreService.active)
     ).all()
     hours = {(h.centre_id, h.weekday): h for h in session.scalars(select(OpeningHours))}
+    centre_holidays = select(Holiday.centre_id, Holiday.day).where(Holiday.centre_id.is_not(None))
+    closed = {(centre_id, day) for centre_id, day in session.execute(centre_holidays)}
     rows = []
     for offer, minutes in offers:
         for day in days:
             opening = hours.get((offer.centre_id, day.weekday()))
-            if opening is None:
+            if opening is None or (offer.centre_id, day) in closed:
                 continue
             for starts_at in _starts(day, opening, minutes):
                 if (offer.centre_id, offer.service_id, starts_at) not in existing:
