@@ -41,6 +41,7 @@ class Settings:
     sms_rate_per_second: float = 50.0
     metrics_dir: str = ""
     readiness_timeout: float = 1.0
+    slot_horizon_days: int = 14
     # SMS pipeline
     sms_send_timeout: float = 10.0
     sms_retry_hours: float = 24.0
@@ -125,6 +126,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+        slot_horizon_days=int(env.get("SLOT_HORIZON_DAYS", "14")),
         # SMS pipeline
         sms_send_timeout=float(env.get("SMS_SEND_TIMEOUT", "10")),
         sms_retry_hours=float(env.get("SMS_RETRY_HOURS", "24")),
