@@ -41,6 +41,7 @@ class Settings:
     sms_rate_per_second: float = 50.0
     metrics_dir: str = ""
     readiness_timeout: float = 1.0
+    slot_horizon_days: int = 14
     # Staff console
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
@@ -139,6 +140,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+        slot_horizon_days=int(env.get("SLOT_HORIZON_DAYS", "14")),
         # Staff console
         login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
         login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),

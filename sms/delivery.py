@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
@@ -41,12 +41,28 @@ class Delivery:
     redis: Redis
     sender: Sender
 
+    @property
+    def engine(self) -> Engine:
+        """The engine the session factory is bound to."""
+        bound: Engine = self.session_factory.kw["bind"]
+        return bound
+
 
 def deliver(ctx: Delivery, ids: Sequence[int], now: datetime | None = None) -> Counter[str]:
     """Send whichever of `ids` are still due; safe to run twice or concurrently."""
     now = now or utcnow()
     tally: Counter[str] = Counter()
-    claimed = prepare(ctx, ids, now, tally)
+    # One pinned connection per batch: no pool checkout or ping per recorded call.
+    with ctx.engine.connect() as conn, ctx.session_factory(bind=conn) as session:
+        claimed = prepare(ctx, session, ids, now, tally)
+        send_all(ctx, session, claimed, now, tally)
+    return tally
+
+
+def send_all(
+    ctx: Delivery, session: Session, claimed: list[Message], now: datetime, tally: Counter[str]
+) -> None:
+    """Send the claimed messages, a bounded number of calls in flight."""
     calls = [
         (text, chunk)
         for text, group in by_text(claimed).items()
@@ -57,16 +73,17 @@ def deliver(ctx: Delivery, ids: Sequence[int], now: datetime | None = None) -> C
         pending: dict[Future[dict[str, Outcome]], tuple[str, list[Message]]] = {}
         for text, chunk in calls:
             if len(pending) >= ctx.settings.sms_send_concurrency:
-                _record_done(ctx, pending, now, tally)
+                _record_done(ctx, session, pending, now, tally)
             pending[pool.submit(call, ctx, text, chunk)] = (text, chunk)
         while pending:
-            _record_done(ctx, pending, now, tally)
-    return tally
+            _record_done(ctx, session, pending, now, tally)
 
 
-def prepare(ctx: Delivery, ids: Sequence[int], now: datetime, tally: Counter[str]) -> list[Message]:
+def prepare(
+    ctx: Delivery, session: Session, ids: Sequence[int], now: datetime, tally: Counter[str]
+) -> list[Message]:
     """Settle the messages that must not go out and claim the rest (one transaction)."""
-    with ctx.session_factory.begin() as session:
+    with session.begin():
         query = (
             select(Message, Broadcast.status)
             .outerjoin(Broadcast, Message.broadcast_id == Broadcast.id)
@@ -160,14 +177,16 @@ def unique_chunks(messages: list[Message], size: int) -> list[list[Message]]:
 
 def _record_done(
     ctx: Delivery,
+    session: Session,
     pending: dict[Future[dict[str, Outcome]], tuple[str, list[Message]]],
     now: datetime,
     tally: Counter[str],
 ) -> None:
     done, _ = wait(pending, return_when=FIRST_COMPLETED)
-    for future in done:
-        text, chunk = pending.pop(future)
-        record(ctx, text, chunk, future.result(), now, tally)
+    with session.begin():
+        for future in done:
+            text, chunk = pending.pop(future)
+            record(ctx, session, text, chunk, future.result(), now, tally)
 
 
 def call(ctx: Delivery, text: str, chunk: list[Message]) -> dict[str, Outcome]:
@@ -178,25 +197,26 @@ def call(ctx: Delivery, text: str, chunk: list[Message]) -> dict[str, Outcome]:
 
 def record(
     ctx: Delivery,
+    session: Session,
     text: str,
     chunk: list[Message],
     outcomes: dict[str, Outcome],
     now: datetime,
     tally: Counter[str],
 ) -> None:
-    """Record every recipient's outcome of one call in one transaction."""
+    """Record every recipient's outcome of one call (the caller commits)."""
     segments = count(text)
-    with ctx.session_factory.begin() as session:
-        for message in chunk:
-            outcome = outcomes[message.recipient]
-            values = outcome_values(ctx.settings, message, outcome, now)
-            values.update(encoding=segments.encoding, parts=segments.parts)
-            session.execute(update(Message).where(Message.id == message.id).values(**values))
-            if outcome.status_code == 406:
-                optouts.add(session, message.recipient, optouts.BLACKLIST, "at_406")
-            tally[values["status"]] += 1
-            count_sms(values["status"], values.get("failure_reason") or "")
-            _log(message, values)
+    for message in chunk:
+        outcome = outcomes[message.recipient]
+        values = outcome_values(ctx.settings, message, outcome, now)
+        values.update(encoding=segments.encoding, parts=segments.parts)
+        statement = update(Message).where(Message.id == message.id).values(**values)
+        session.execute(statement.execution_options(synchronize_session=False))
+        if outcome.status_code == 406:
+            optouts.add(session, message.recipient, optouts.BLACKLIST, "at_406")
+        tally[values["status"]] += 1
+        count_sms(values["status"], values.get("failure_reason") or "")
+        _log(message, values)
 
 
 def outcome_values(
