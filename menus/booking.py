@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import asdict
 from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from menus.common import ctx, day_text, hop_key, listing, notice, when_text
 from models import Booking, Service, Slot
@@ -108,6 +114,13 @@ def _confirm_handle(turn: Turn, text: str) -> Outcome:
         return Invalid()
     try:
         booking = _book(turn)
+    except OperationalError:
+        # Past the hop's deadline (e.g. waiting on a busy slot): a job finishes it and SMSes.
+        hop = ctx(turn)
+        hop.db.rollback()
+        payload = {"request": asdict(_request(turn)), "lang": turn.state.lang}
+        hop.deferred.append(lambda found: enqueue_booking(found, payload))
+        return Go("book.later")
     except bookings.Refused as refused:
         if refused.reason == "full":
             return Go("book.time", flash=N_("That time was just taken. Choose another."))
@@ -115,17 +128,42 @@ def _confirm_handle(turn: Turn, text: str) -> Outcome:
     return Go("book.done", {"ref": booking.reference})
 
 
-def _book(turn: Turn) -> Booking:
+def _request(turn: Turn) -> bookings.Request:
     hop, data = ctx(turn), turn.data
     replaces = int(data["replaces"]) if data.get("replaces") else None
-    request = bookings.Request(
+    return bookings.Request(
         phone=hop.phone, slot_id=int(data["slot"]), id_masked=data["idm"], id_hash=data["idh"],
         language=turn.state.lang, idempotency_key=hop_key(turn), replaces=replaces,
     )  # fmt: skip
+
+
+def _bound_waits(turn: Turn) -> None:
+    """Let the booking wait only for what is left of the hop's deadline (PostgreSQL)."""
+    hop = ctx(turn)
+    if hop.db.get_bind().dialect.name != "postgresql":
+        return
+    left = hop.settings.ussd_hop_deadline - (time.monotonic() - hop.started)
+    ms = str(max(int(left * 1000), 50))
+    hop.db.execute(
+        text("SELECT set_config('lock_timeout', :ms, true), "
+             "set_config('statement_timeout', :ms, true)"), {"ms": ms},
+    )  # fmt: skip
+
+
+def _book(turn: Turn) -> Booking:
+    hop = ctx(turn)
+    _bound_waits(turn)
     limit = hop.settings.ussd_max_active_bookings
-    booking = bookings.book(hop.db, request, now=hop.now, limit=limit)
+    booking = bookings.book(hop.db, _request(turn), now=hop.now, limit=limit)
     queue_receipt(turn, booking, "booking_receipt", "confirmed")
     return booking
+
+
+def enqueue_booking(found: Any, payload: dict[str, Any]) -> None:
+    """Hand an overrunning booking to a job (after the hop's commit)."""
+    from jobs.ussd import enqueue_finish_booking
+
+    enqueue_finish_booking(found, payload)
 
 
 def receipt_text(turn: Turn, booking: Booking, kind: str) -> str:
@@ -182,4 +220,8 @@ NODES = (
     Node("book.confirm", _confirm_view, _confirm_handle),
     notice("book.done", _done_text),
     notice("book.refused", _refused_text),
+    notice(
+        "book.later",
+        lambda turn: turn.t(N_("We are busy. We will SMS you when your appointment is booked.")),
+    ),
 )

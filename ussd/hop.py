@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -33,13 +34,13 @@ def serve(hop: Hop, found: Services, session: Session, seen: dict[str, Any]) -> 
         if record.text == hop.text:
             return record.reply
     ctx = HopContext(session, found.redis, found.settings, hop.phone, phone_key, hop.session_id,
-                     utcnow())  # fmt: skip
+                     utcnow(), started=time.monotonic())  # fmt: skip
     menus = build(ctx)
     state, screen = _step(record, saved, hop, menus, found.settings.default_language)
     seen["lang"] = state.lang
     session.commit()
     for job in ctx.deferred:
-        job()
+        job(found)
     body = reply(screen.text, end=screen.end)
     resumable = not screen.end and state.screen not in (menus.root, "resume")
     store.save(hop.session_id, phone_key, Record(state, hop.text, body), resumable)
