@@ -29,19 +29,21 @@ def service_name(turn: Turn, service: Service) -> str:
     return service.name_sw if turn.state.lang == "sw" else service.name_en
 
 
+def _labels(turn: Turn, choices: list[bookings.Choice]) -> list[tuple[str, str]]:
+    return [(str(id_), sw if turn.state.lang == "sw" else en) for id_, en, sw in choices]
+
+
 def _services(turn: Turn) -> list[tuple[str, str]]:
-    found = bookings.services_by_demand(ctx(turn).db)
-    return [(str(s.id), service_name(turn, s)) for s in found]
+    return _labels(turn, bookings.service_choices(ctx(turn).db))
 
 
 def _counties(turn: Turn) -> list[tuple[str, str]]:
-    found = bookings.counties_offering(ctx(turn).db, int(turn.data["service"]))
-    return [(str(c.id), c.name) for c in found]
+    return _labels(turn, bookings.county_choices(ctx(turn).db, int(turn.data["service"])))
 
 
 def _centres(turn: Turn) -> list[tuple[str, str]]:
     service, county = int(turn.data["service"]), int(turn.data["county"])
-    return [(str(c.id), c.name) for c in bookings.centres_offering(ctx(turn).db, service, county)]
+    return _labels(turn, bookings.centre_choices(ctx(turn).db, service, county))
 
 
 def _days(turn: Turn) -> list[tuple[str, str]]:
