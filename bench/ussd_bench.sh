@@ -6,7 +6,7 @@ export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 PORT=${BENCH_PORT:-8250}
 DB=huduma_bench_ussd
 DURATION=${BENCH_DURATION:-20s}
-WORKERS=${BENCH_WORKERS:-4}
+WORKERS=${BENCH_WORKERS:-2}  # sync workers = cores measured best here
 export APP_ENV=production SECRET_KEY=bench-secret AT_API_KEY=bench-key AT_CALLBACK_TOKEN=bench-token
 export DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$DB"
 export REDIS_URL="redis://127.0.0.1:6379/8" LOG_LEVEL=WARNING FLASK_APP=app
