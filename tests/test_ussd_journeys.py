@@ -148,3 +148,19 @@ def test_session_end_event_is_stored_once(client, seeded, db_session):
         assert client.post("/ussd/events?token=test-callback-token", data=form).status_code == 200
     event = db_session.scalars(select(UssdSessionEvent)).one()
     assert event.last_screen == "book.service" and event.phone_hash != PHONE
+
+
+def test_reschedule_moves_the_booking_with_choices_filled_in(client, seeded, db_session):
+    dial = Dial(client, session_id="r1")
+    dial.start()
+    dial.send(*BOOK, "1")
+    change = Dial(client, session_id="r2")
+    change.start()
+    change.send("3", "1", "2", "1", "2")
+    assert "****5678" in change.last
+    assert "Booked" in change.send("1")
+    statuses = sorted(db_session.scalars(select(Booking.status)))
+    assert (
+        statuses == ["ACTIVE", "CANCELLED"]
+        and db_session.scalar(select(func.sum(Slot.booked))) == 1
+    )
