@@ -46,7 +46,9 @@ end
 
 function request()
   if step == 0 or step > #steps then new_session() end
-  local phone = string.format("+2547%02d%06d", tid, sessions % 1000000)
+  -- A phone per session and journey: a status session left open must not offer "Continue" here.
+  local phone = string.format("+2547%d%02d%05d", journey == "status" and 1 or 2, tid,
+    sessions % 100000)
   local body = "sessionId=bench-" .. journey .. "-" .. tid .. "-" .. sessions ..
     "&serviceCode=" .. urlencode("*384*1919#") .. "&phoneNumber=" .. urlencode(phone) ..
     "&networkCode=63902&text=" .. urlencode(steps[step])
@@ -61,7 +63,9 @@ function response(status, headers, body)
   if journey == "booking" and last and not string.find(body, "HKA%-") then ok = false end
   if not ok then
     errors = errors + 1
-    if errors <= 3 then io.stderr:write("unexpected reply (" .. status .. "): " .. body .. "\n") end
+    if errors <= 3 then
+      io.stderr:write("unexpected reply (" .. status .. ") to " .. steps[step] .. ": " .. body .. "\n")
+    end
     step = #steps + 1
   else
     step = step + 1
