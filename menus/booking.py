@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import asdict
 from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from menus.common import ctx, day_text, hop_key, listing, notice, when_text
 from models import Booking, Service, Slot
@@ -23,19 +29,21 @@ def service_name(turn: Turn, service: Service) -> str:
     return service.name_sw if turn.state.lang == "sw" else service.name_en
 
 
+def _labels(turn: Turn, choices: list[bookings.Choice]) -> list[tuple[str, str]]:
+    return [(str(id_), sw if turn.state.lang == "sw" else en) for id_, en, sw in choices]
+
+
 def _services(turn: Turn) -> list[tuple[str, str]]:
-    found = bookings.services_by_demand(ctx(turn).db)
-    return [(str(s.id), service_name(turn, s)) for s in found]
+    return _labels(turn, bookings.service_choices(ctx(turn).db))
 
 
 def _counties(turn: Turn) -> list[tuple[str, str]]:
-    found = bookings.counties_offering(ctx(turn).db, int(turn.data["service"]))
-    return [(str(c.id), c.name) for c in found]
+    return _labels(turn, bookings.county_choices(ctx(turn).db, int(turn.data["service"])))
 
 
 def _centres(turn: Turn) -> list[tuple[str, str]]:
     service, county = int(turn.data["service"]), int(turn.data["county"])
-    return [(str(c.id), c.name) for c in bookings.centres_offering(ctx(turn).db, service, county)]
+    return _labels(turn, bookings.centre_choices(ctx(turn).db, service, county))
 
 
 def _days(turn: Turn) -> list[tuple[str, str]]:
@@ -108,6 +116,13 @@ def _confirm_handle(turn: Turn, text: str) -> Outcome:
         return Invalid()
     try:
         booking = _book(turn)
+    except OperationalError:
+        # Past the hop's deadline (e.g. waiting on a busy slot): a job finishes it and SMSes.
+        hop = ctx(turn)
+        hop.db.rollback()
+        payload = {"request": asdict(_request(turn)), "lang": turn.state.lang}
+        hop.deferred.append(lambda found: enqueue_booking(found, payload))
+        return Go("book.later")
     except bookings.Refused as refused:
         if refused.reason == "full":
             return Go("book.time", flash=N_("That time was just taken. Choose another."))
@@ -115,17 +130,42 @@ def _confirm_handle(turn: Turn, text: str) -> Outcome:
     return Go("book.done", {"ref": booking.reference})
 
 
-def _book(turn: Turn) -> Booking:
+def _request(turn: Turn) -> bookings.Request:
     hop, data = ctx(turn), turn.data
     replaces = int(data["replaces"]) if data.get("replaces") else None
-    request = bookings.Request(
+    return bookings.Request(
         phone=hop.phone, slot_id=int(data["slot"]), id_masked=data["idm"], id_hash=data["idh"],
         language=turn.state.lang, idempotency_key=hop_key(turn), replaces=replaces,
     )  # fmt: skip
+
+
+def _bound_waits(turn: Turn) -> None:
+    """Let the booking wait only for what is left of the hop's deadline (PostgreSQL)."""
+    hop = ctx(turn)
+    if hop.db.get_bind().dialect.name != "postgresql":
+        return
+    left = hop.settings.ussd_hop_deadline - (time.monotonic() - hop.started)
+    ms = str(max(int(left * 1000), 50))
+    hop.db.execute(
+        text("SELECT set_config('lock_timeout', :ms, true), "
+             "set_config('statement_timeout', :ms, true)"), {"ms": ms},
+    )  # fmt: skip
+
+
+def _book(turn: Turn) -> Booking:
+    hop = ctx(turn)
+    _bound_waits(turn)
     limit = hop.settings.ussd_max_active_bookings
-    booking = bookings.book(hop.db, request, now=hop.now, limit=limit)
+    booking = bookings.book(hop.db, _request(turn), now=hop.now, limit=limit)
     queue_receipt(turn, booking, "booking_receipt", "confirmed")
     return booking
+
+
+def enqueue_booking(found: Any, payload: dict[str, Any]) -> None:
+    """Hand an overrunning booking to a job (after the hop's commit)."""
+    from jobs.ussd import enqueue_finish_booking
+
+    enqueue_finish_booking(found, payload)
 
 
 def receipt_text(turn: Turn, booking: Booking, kind: str) -> str:
@@ -182,4 +222,8 @@ NODES = (
     Node("book.confirm", _confirm_view, _confirm_handle),
     notice("book.done", _done_text),
     notice("book.refused", _refused_text),
+    notice(
+        "book.later",
+        lambda turn: turn.t(N_("We are busy. We will SMS you when your appointment is booked.")),
+    ),
 )

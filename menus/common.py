@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from redis import Redis
@@ -30,7 +31,8 @@ class HopContext:
     phone_key: str
     session_id: str
     now: datetime
-    deferred: list[Callable[[], None]] = field(default_factory=list)
+    started: float = 0.0
+    deferred: list[Callable[[Any], None]] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Centre, CentreService, County, Service, Slot
@@ -32,6 +36,44 @@ class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+CATALOGUE_SECONDS = 30.0
+Choice = tuple[int, str, str]
+T = TypeVar("T")
+_catalogue: WeakKeyDictionary[Engine, dict[Hashable, tuple[float, Any]]] = WeakKeyDictionary()
+
+
+def _cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """Keep rarely changing lists (services, counties, centres) for a few seconds per process."""
+    entries = _catalogue.setdefault(session.get_bind().engine, {})
+    found = entries.get(key)
+    if found is not None and found[0] > time.monotonic():
+        return found[1]  # type: ignore[no-any-return]
+    value = load()
+    entries[key] = (time.monotonic() + CATALOGUE_SECONDS, value)
+    return value
+
+
+def service_choices(session: Session) -> list[Choice]:
+    """Return (id, English name, Kiswahili name) of bookable services, most demanded first."""
+    return _cached(session, "services", lambda: [
+        (s.id, s.name_en, s.name_sw) for s in services_by_demand(session)
+    ])  # fmt: skip
+
+
+def county_choices(session: Session, service_id: int) -> list[Choice]:
+    """Return (id, name, name) of counties offering a service."""
+    return _cached(session, ("counties", service_id), lambda: [
+        (c.id, c.name, c.name) for c in counties_offering(session, service_id)
+    ])  # fmt: skip
+
+
+def centre_choices(session: Session, service_id: int, county_id: int) -> list[Choice]:
+    """Return (id, name, name) of a county's centres offering a service."""
+    return _cached(session, ("centres", service_id, county_id), lambda: [
+        (c.id, c.name, c.name) for c in centres_offering(session, service_id, county_id)
+    ])  # fmt: skip
 
 
 def services_by_demand(session: Session) -> list[Service]:

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from redis import Redis
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from config import Settings
 from models import Document, DocumentKind
@@ -42,6 +42,7 @@ def find(session: Session, kind: str, raw: str) -> Document | None:
     """Return the document of this kind and reference, or None."""
     reference = normalise_reference(kind, raw)
     query = select(Document).where(Document.reference == reference, Document.kind == kind)
+    query = query.options(joinedload(Document.centre))
     return session.scalars(query).first()
 
 

@@ -11,6 +11,12 @@ from tests.ussd_dial import PHONE, Dial
 BOOK = ("2", "1", "1", "1", "1", "1", "12345678")  # Replacement ID, first county/centre/day/time
 
 
+def _book(client, session_id: str) -> str:
+    dial = Dial(client, session_id=session_id)
+    dial.start()
+    return dial.send(*BOOK, "1")
+
+
 def _ready_document(db_session):
     query = select(Document).where(Document.status == DocumentStatus.READY_FOR_COLLECTION)
     return db_session.scalars(query.where(Document.kind == "ID_CARD")).first()
@@ -67,9 +73,7 @@ def test_third_booking_is_refused(client, seeded):
 
 
 def test_my_appointments_cancel_frees_the_seat(client, seeded, db_session):
-    dial = Dial(client, session_id="a")
-    dial.start()
-    dial.send(*BOOK, "1")
+    _book(client, "a")
     mine = Dial(client, session_id="b")
     mine.start()
     mine.send("3", "1", "1")
@@ -88,9 +92,7 @@ def test_feedback_for_another_centre(client, seeded, db_session):
 
 
 def test_verify_a_genuine_and_a_fake_code(client, seeded, db_session):
-    dial = Dial(client)
-    dial.start()
-    dial.send(*BOOK, "1")
+    _book(client, "sess-1")
     code = db_session.scalars(select(Message.verification_code)).one()
     check = Dial(client, session_id="v")
     check.start()
@@ -148,3 +150,17 @@ def test_session_end_event_is_stored_once(client, seeded, db_session):
         assert client.post("/ussd/events?token=test-callback-token", data=form).status_code == 200
     event = db_session.scalars(select(UssdSessionEvent)).one()
     assert event.last_screen == "book.service" and event.phone_hash != PHONE
+
+
+def test_reschedule_moves_the_booking_with_choices_filled_in(client, seeded, db_session):
+    _book(client, "r1")
+    change = Dial(client, session_id="r2")
+    change.start()
+    change.send("3", "1", "2", "1", "2")
+    assert "****5678" in change.last
+    assert "Booked" in change.send("1")
+    statuses = sorted(db_session.scalars(select(Booking.status)))
+    assert (
+        statuses == ["ACTIVE", "CANCELLED"]
+        and db_session.scalar(select(func.sum(Slot.booked))) == 1
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import click
-import requests
 from flask.cli import AppGroup
 
 ussd_cli = AppGroup("ussd", help="USSD tools.")
@@ -13,6 +12,8 @@ ussd_cli = AppGroup("ussd", help="USSD tools.")
 
 def hop(url: str, session_id: str, phone: str, code: str, text: str) -> str:
     """Post one hop exactly as AT does and return the reply body."""
+    import requests  # only the simulator needs it: keep the web worker's start quick
+
     form = {"sessionId": session_id, "serviceCode": code, "phoneNumber": phone,
             "networkCode": "99999", "text": text}  # fmt: skip
     response = requests.post(url, data=form, timeout=15)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 BUDGET = 160
@@ -29,7 +29,8 @@ class State:
 
     def dumps(self) -> str:
         """Serialise to a short JSON string."""
-        return json.dumps(asdict(self), separators=(",", ":"))
+        fields = {name: getattr(self, name) for name in self.__slots__}  # asdict deep-copies: slow
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def loads(cls, raw: str) -> State:

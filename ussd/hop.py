@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,34 +28,38 @@ def serve(hop: Hop, found: Services, session: Session, seen: dict[str, Any]) -> 
     """Return the reply body of a hop; a replayed hop gets the reply it got before."""
     phone_key = keyed_hash(hop.phone, found.settings.secret_key)
     store = store_of(found)
-    record, saved = store.load(hop.session_id, phone_key)
+    loaded = store.load(hop.session_id, phone_key)
+    record = loaded.record
+    seen["lang"] = loaded.lang or seen["lang"]
     if record is not None:
         seen["lang"] = record.state.lang
         if record.text == hop.text:
             return record.reply
     ctx = HopContext(session, found.redis, found.settings, hop.phone, phone_key, hop.session_id,
-                     utcnow())  # fmt: skip
+                     utcnow(), started=time.monotonic())  # fmt: skip
     menus = build(ctx)
-    state, screen = _step(record, saved, hop, menus, found.settings.default_language)
+    default = loaded.lang or found.settings.default_language
+    state, screen = _step(record, loaded.saved, hop, menus, default, not loaded.lang)
     seen["lang"] = state.lang
     session.commit()
     for job in ctx.deferred:
-        job()
+        job(found)
     body = reply(screen.text, end=screen.end)
     resumable = not screen.end and state.screen not in (menus.root, "resume")
-    store.save(hop.session_id, phone_key, Record(state, hop.text, body), resumable)
+    lang = state.lang if state.lang != loaded.lang else ""
+    store.save(hop.session_id, phone_key, Record(state, hop.text, body), resumable, lang)
     return body
 
 
 def _step(
-    record: Record | None, saved: State | None, hop: Hop, menus: Menus, default: str
+    record: Record | None, saved: State | None, hop: Hop, menus: Menus, default: str, ask: bool
 ) -> tuple[State, Screen]:
     if record is not None:
         return advance(record.state, new_input(hop.text, record.text) or "", menus)
     if saved is not None and not hop.text:
         return offer_resume(saved, menus)
     hop_ctx: HopContext = menus.ctx
-    lang = preferred(hop_ctx.db, hop.phone) or default
+    lang = (preferred(hop_ctx.db, hop.phone) if ask else None) or default
     state, screen = start(menus, lang)
     for piece in hop.text.split("*") if hop.text else ():
         state, screen = advance(state, piece, menus)

@@ -11,6 +11,8 @@ from ussd.engine import State
 
 SESSION_KEY = "ussd:session:{}"
 RESUME_KEY = "ussd:resume:{}"
+LANG_KEY = "ussd:lang:{}"
+LANG_TTL = 86400
 
 
 @dataclass(slots=True)
@@ -31,6 +33,15 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Loaded:
+    """What one hop reads from Redis."""
+
+    record: Record | None
+    saved: State | None
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
 class SessionStore:
     """Where sessions live, how long, and how long a dropped one can be resumed."""
 
@@ -38,16 +49,22 @@ class SessionStore:
     ttl: int
     resume_ttl: int
 
-    def load(self, session_id: str, phone_key: str) -> tuple[Record | None, State | None]:
-        """Return the session's record and the phone's resumable state, in one MGET."""
-        raw, resume = self.redis.mget(SESSION_KEY.format(session_id), RESUME_KEY.format(phone_key))
+    def load(self, session_id: str, phone_key: str) -> Loaded:
+        """Return the session, the phone's resume point and cached language, in one MGET."""
+        raw, resume, lang = self.redis.mget(
+            SESSION_KEY.format(session_id), RESUME_KEY.format(phone_key), LANG_KEY.format(phone_key)
+        )
         record = Record.loads(str(raw)) if raw else None
-        return record, State.loads(str(resume)) if resume else None
+        return Loaded(record, State.loads(str(resume)) if resume else None, str(lang or ""))
 
-    def save(self, session_id: str, phone_key: str, record: Record, resumable: bool) -> None:
-        """Store the record and keep or drop the phone's resume point, in one pipeline."""
+    def save(
+        self, session_id: str, phone_key: str, record: Record, resumable: bool, lang: str = ""
+    ) -> None:
+        """Store the record, keep or drop the resume point, cache a language: one pipeline."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(SESSION_KEY.format(session_id), record.dumps(), ex=self.ttl)
+        if lang:
+            pipe.set(LANG_KEY.format(phone_key), lang, ex=LANG_TTL)
         if resumable:
             pipe.set(RESUME_KEY.format(phone_key), record.state.dumps(), ex=self.resume_ttl)
         else:
