@@ -14,8 +14,8 @@ from models import Broadcast, BroadcastStatus, Message, MessageClass, MessageSta
 from services.audiences import Audience, blocked, languages
 from sms import segments
 from sms.outbox import queue_messages
+from sms.templates import with_opt_out
 
-OPT_OUT_LINE = {"en": "Reply STOP to opt out.", "sw": "Jibu STOP kujiondoa."}
 IN_FLIGHT = (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)
 UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
 S = BroadcastStatus
@@ -49,15 +49,21 @@ class Preview:
     recipients: int
     by_language: dict[str, int]
     parts: dict[str, PartCount]
+    texts: dict[str, str]
     total_parts: int
     cost: Decimal
 
 
+def body_for(broadcast: Broadcast, language: str) -> str:
+    """Return the text stored for one recipient (the sender adds the opt-out line itself)."""
+    return broadcast.body_sw if language == "sw" else broadcast.body_en
+
+
 def final_body(broadcast: Broadcast, language: str) -> str:
-    """Return the text one recipient gets, with the opt-out line on awareness messages."""
-    body = broadcast.body_sw if language == "sw" else broadcast.body_en
+    """Return the text as the recipient will see it, opt-out line included on awareness."""
+    body = body_for(broadcast, language)
     if broadcast.message_class == MessageClass.AWARENESS:
-        body = f"{body}\n{OPT_OUT_LINE.get(language, OPT_OUT_LINE['en'])}"
+        return with_opt_out(body, language)
     return body
 
 
@@ -97,10 +103,11 @@ def preview(
     """Count recipients per language, parts per text and the estimated cost."""
     langs = languages(session, broadcast.audience["phones"], default_language)
     by_language = {lang: list(langs.values()).count(lang) for lang in ("en", "sw")}
-    parts = {lang: count_parts(final_body(broadcast, lang)) for lang in ("en", "sw")}
+    texts = {lang: final_body(broadcast, lang) for lang in ("en", "sw")}
+    parts = {lang: count_parts(text) for lang, text in texts.items()}
     total = sum(parts[lang].parts * n for lang, n in by_language.items())
     cost = (Decimal(str(price)) * total).quantize(Decimal("0.01"))
-    return Preview(len(langs), by_language, parts, total, cost)
+    return Preview(len(langs), by_language, parts, texts, total, cost)
 
 
 def needs_approval(broadcast: Broadcast, threshold: int) -> bool:
@@ -190,7 +197,7 @@ def fan_out_batch(
 
 def _row(broadcast: Broadcast, phone: str, language: str) -> dict[str, Any]:
     return {
-        "recipient": phone, "body": final_body(broadcast, language), "kind": "broadcast",
+        "recipient": phone, "body": body_for(broadcast, language), "kind": "broadcast",
         "message_class": broadcast.message_class, "broadcast_id": broadcast.id,
         "idempotency_key": f"broadcast:{broadcast.id}:{phone}", "language": language,
     }  # fmt: skip

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from jobs.broadcasts import fan_out
 from models import AuditEvent, Broadcast, LanguagePreference, Message, OptOut, Role
 from services.audiences import from_csv
-from services.broadcasts import count_parts
+from services.broadcasts import count_parts, fan_out_batch
 from tests.staff.conftest import compose_csv, post
 
 A, B, C = "+254712000001", "+254712000002", "+254712000003"
@@ -169,3 +169,14 @@ def test_scheduled_send_waits_for_its_time(app, as_role):
     assert fan_out(1, app.extensions["huduma"]) == 0
     assert _messages(app) == []
     assert _broadcast(app).scheduled_for == datetime(2030, 1, 6, 6, tzinfo=UTC)
+
+
+def test_awareness_rows_leave_the_opt_out_line_to_the_sender(app, as_role):
+    client = as_role(Role.SUPERVISOR)
+    compose_csv(client, ["0712000001"], "awareness")
+    post(client, "/staff/broadcasts/1/submit")
+    with app.extensions["huduma"].session_factory.begin() as session:
+        fan_out_batch(session, 1, start=0, size=10, default_language="en")
+    assert [(m.body, m.message_class) for m in _messages(app)] == [
+        ("GPO closes on Friday.", "awareness")
+    ]
