@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export FLASK_APP := app
 
-.PHONY: run test lint typecheck pytest setup setup-dev migrate seed clean bench-ussd translations
+.PHONY: run test lint typecheck pytest setup setup-dev migrate seed clean bench-sms bench-ussd translations
 
 run: setup ## Set up, migrate, seed if empty, then run Redis, a worker and the web server
 	$(VENV)/flask db upgrade
@@ -33,6 +33,11 @@ migrate: setup
 
 seed: migrate
 	$(VENV)/flask seed demo
+
+BENCH_N ?= 200000
+BENCH_WORKERS ?= 3
+bench-sms: setup-dev ## Feed BENCH_N ready updates over HTTP and send every notice to a fake AT (PostgreSQL + Redis)
+	NO_PROXY=127.0.0.1,localhost $(VENV)/python -m bench.sms --n $(BENCH_N) --workers $(BENCH_WORKERS)
 
 clean:
 	rm -rf var/huduma.db* var/redis.* var/metrics

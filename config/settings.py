@@ -41,6 +41,18 @@ class Settings:
     sms_rate_per_second: float = 50.0
     metrics_dir: str = ""
     readiness_timeout: float = 1.0
+    slot_horizon_days: int = 14
+    # SMS pipeline
+    sms_send_timeout: float = 10.0
+    sms_retry_hours: float = 24.0
+    sms_retry_base_seconds: float = 30.0
+    sms_retry_max_seconds: float = 3600.0
+    sms_lease_seconds: float = 300.0
+    sms_sweep_seconds: float = 30.0
+    sms_awareness_window: tuple[str, str] = ("08:00", "18:00")
+    sms_replies_per_hour: int = 5
+    reminder_days: tuple[int, ...] = (7, 21)
+    sms_send_concurrency: int = 4
     # USSD
     ussd_session_ttl: int = 600
     ussd_resume_seconds: int = 300
@@ -90,6 +102,11 @@ def _codes(value: str) -> tuple[str, ...]:
     return tuple(code.strip() for code in value.split(",") if code.strip())
 
 
+def _window(value: str) -> tuple[str, str]:
+    start, _, end = value.partition("-")
+    return start.strip(), end.strip()
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment and refuse unsafe production ones."""
     env = os.environ if environ is None else environ
@@ -118,6 +135,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+        slot_horizon_days=int(env.get("SLOT_HORIZON_DAYS", "14")),
+        # SMS pipeline
+        sms_send_timeout=float(env.get("SMS_SEND_TIMEOUT", "10")),
+        sms_retry_hours=float(env.get("SMS_RETRY_HOURS", "24")),
+        sms_retry_base_seconds=float(env.get("SMS_RETRY_BASE_SECONDS", "30")),
+        sms_retry_max_seconds=float(env.get("SMS_RETRY_MAX_SECONDS", "3600")),
+        sms_lease_seconds=float(env.get("SMS_LEASE_SECONDS", "300")),
+        sms_sweep_seconds=float(env.get("SMS_SWEEP_SECONDS", "30")),
+        sms_awareness_window=_window(env.get("SMS_AWARENESS_WINDOW", "08:00-18:00")),
+        sms_replies_per_hour=int(env.get("SMS_REPLIES_PER_HOUR", "5")),
+        reminder_days=tuple(int(d) for d in _codes(env.get("REMINDER_DAYS", "7,21"))),
+        sms_send_concurrency=int(env.get("SMS_SEND_CONCURRENCY", "4")),
         # USSD
         ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
         ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,10 +33,32 @@ class Launcher:
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         return env
 
+    @property
+    def wants_fake_at(self) -> bool:
+        """Development without an AT key sends to a local fake AT instead."""
+        return not self.settings.at_api_key and not self.settings.is_production
+
+    def start_fake_at(self, env: dict[str, str]) -> None:
+        port = free_port(self.settings.host, self.settings.port + 1)
+        base = f"http://{self.settings.host}:{self.settings.port}"
+        token = self.settings.at_callback_token or secrets.token_urlsafe(16)
+        self.settings = self.settings.with_overrides(
+            at_callback_token=token, at_api_base_url=f"http://127.0.0.1:{port}/version1"
+        )
+        env.update(AT_API_KEY="fake-at-development-key", AT_CALLBACK_TOKEN=token,
+                   AT_API_BASE_URL=self.settings.at_api_base_url)  # fmt: skip
+        callback = f"{base}/sms/delivery-reports?token={token}"
+        self.children["fake-at"] = subprocess.Popen(
+            [sys.executable, "-m", "sms.fake_at", "--port", str(port), "--callback-url", callback],
+            env=env,
+        )
+
     def start(self) -> None:
         if self.settings.redis_embedded:
             self.children["redis"] = start_embedded(self.settings.redis_socket)
         env = self.child_env()
+        if self.wants_fake_at:
+            self.start_fake_at(env)
         self.children["worker"] = subprocess.Popen([sys.executable, "-m", "jobs.worker"], env=env)
         bind = f"{self.settings.host}:{self.settings.port}"
         self.children["web"] = subprocess.Popen(
@@ -48,6 +72,9 @@ class Launcher:
                 str(self.settings.web_workers),
                 "--access-logfile",
                 "-",
+                # The path without its query: callback URLs carry the AT token there.
+                "--access-logformat",
+                '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
                 "app:create_app()",
             ],
             env=env,
@@ -55,7 +82,7 @@ class Launcher:
 
     def stop(self) -> None:
         # Redis goes last so the worker can finish its current job and deregister.
-        for group in (("web", "worker"), ("redis",)):
+        for group in (("web", "worker"), ("fake-at",), ("redis",)):
             running = [self.children[n] for n in group if n in self.children]
             for child in running:
                 if child.poll() is None:
@@ -77,6 +104,26 @@ class Launcher:
             time.sleep(0.5)
 
 
+def free_port(host: str, preferred: int) -> int:
+    """Return `preferred` when it is free, else a port the OS picks."""
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise OSError("no free port")
+
+
+def fake_at_lines(settings: Settings) -> list[str]:
+    """Where the fake AT's inbox is, when development sends to it."""
+    if not settings.at_api_base_url.startswith("http://127.0.0.1"):
+        return []
+    inbox = settings.at_api_base_url.removesuffix("/version1") + "/inbox"
+    return [f"  SMS inbox (fake AT): {inbox}"]
+
+
 def banner(settings: Settings) -> str:
     """Tell a new user where the service is and how to dial it."""
     base = f"http://{settings.host}:{settings.port}"
@@ -89,6 +136,7 @@ def banner(settings: Settings) -> str:
             f"  USSD callback URL : {base}/ussd{token}",
             f"  readiness         : {base}/readyz",
             f"  metrics           : {base}/metrics",
+            *fake_at_lines(settings),
             "  dial it:",
             f"    curl -s {base}/ussd{token} -d sessionId=demo-1 -d 'serviceCode={code}' "
             "-d phoneNumber=+254700000003 -d networkCode=63902 -d text=",
@@ -108,7 +156,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         launcher.start()
-        print(banner(settings), flush=True)
+        print(banner(launcher.settings), flush=True)
         return launcher.wait()
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 
 from flask import Flask, Response, g, request
-from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -70,3 +70,13 @@ def instrument(app: Flask) -> None:
     """Time every request of `app`."""
     app.before_request(_start_timer)
     app.after_request(_observe)
+
+
+SMS_OUTCOMES = Counter(
+    "huduma_sms_total", "SMS outcomes by status and reason", ["status", "reason"]
+)
+
+
+def count_sms(status: str, reason: str = "") -> None:
+    """Count one SMS that reached `status` (sent, failed, queued for retry, suppressed)."""
+    SMS_OUTCOMES.labels(status, reason or "").inc()

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Message, MessageClass
 
 PENDING_KEY = "outbox_pending"
+BULK_PENDING_KEY = "outbox_pending_bulk"
 Dispatch = Callable[[list[int]], None]
+
+
+def is_bulk(message_class: str, broadcast_id: int | None) -> bool:
+    """Broadcasts and awareness messages wait behind transactional ones."""
+    return broadcast_id is not None or message_class == MessageClass.AWARENESS
+
+
+def _remember(session: Session, ids: Sequence[int], *, bulk: bool) -> None:
+    session.info.setdefault(BULK_PENDING_KEY if bulk else PENDING_KEY, []).extend(ids)
 
 
 def queue_message(
@@ -40,19 +51,67 @@ def queue_message(
     )  # fmt: skip
     session.add(message)
     session.flush()
-    session.info.setdefault(PENDING_KEY, []).append(message.id)
+    _remember(session, [message.id], bulk=is_bulk(message_class, broadcast_id))
     return message
 
 
-def install_dispatch(factory: sessionmaker[Session], dispatch: Dispatch) -> None:
-    """Call `dispatch` with the ids a session queued, once its transaction has committed."""
+def allocate_ids(session: Session, table: str, count: int) -> list[int] | None:
+    """Reserve `count` ids from a PostgreSQL sequence (None elsewhere).
+
+    Known ids let bulk inserts skip RETURNING, so the driver sends one short statement many
+    times instead of one huge statement per thousand rows.
+    """
+    if count == 0 or session.get_bind().dialect.name != "postgresql":
+        return None
+    query = text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
+    return [int(i) for i in session.scalars(query, {"t": table, "n": count})]
+
+
+def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows of `model` in bulk and return their ids in order."""
+    ids = allocate_ids(session, model.__tablename__, len(rows))
+    if ids is None:
+        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return [int(i) for i in session.scalars(statement, rows)]
+    session.execute(insert(model), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
+
+
+def queue_messages(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many messages (dicts of Message columns) at once, skipping known keys."""
+    keys = [row["idempotency_key"] for row in rows]
+    known = set(
+        session.scalars(select(Message.idempotency_key).where(Message.idempotency_key.in_(keys)))
+    )
+    fresh = [row for row in rows if row["idempotency_key"] not in known]
+    if not fresh:
+        return []
+    ids = insert_rows(session, Message, fresh)
+    for bulk in (False, True):
+        chosen = [i for i, row in zip(ids, fresh, strict=True) if _row_is_bulk(row) == bulk]
+        _remember(session, chosen, bulk=bulk)
+    return ids
+
+
+def _row_is_bulk(row: dict[str, Any]) -> bool:
+    return is_bulk(row.get("message_class", MessageClass.TRANSACTIONAL), row.get("broadcast_id"))
+
+
+def install_dispatch(
+    factory: sessionmaker[Session], dispatch: Dispatch, *, bulk: Dispatch | None = None
+) -> None:
+    """Call `dispatch` (and `bulk` for bulk-lane ids) once the queuing transaction commits."""
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
         ids = session.info.pop(PENDING_KEY, [])
+        bulk_ids = session.info.pop(BULK_PENDING_KEY, [])
         if ids:
             dispatch(ids)
+        if bulk_ids:
+            (bulk or dispatch)(bulk_ids)
 
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
         session.info.pop(PENDING_KEY, None)
+        session.info.pop(BULK_PENDING_KEY, None)

@@ -1,0 +1,1 @@
+"""The agency status-feed API."""
