@@ -30,7 +30,8 @@ def _wait_ready(url: str, seconds: float) -> requests.Response | None:
     while time.monotonic() < deadline:
         try:
             return requests.get(url, timeout=1)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # A worker still booting under load may accept and not answer within the second.
             time.sleep(0.2)
     return None
 
