@@ -30,7 +30,8 @@ def _wait_ready(url: str, seconds: float) -> requests.Response | None:
     while time.monotonic() < deadline:
         try:
             return requests.get(url, timeout=1)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # A gunicorn worker still booting accepts the connection but cannot answer yet.
             time.sleep(0.2)
     return None
 
