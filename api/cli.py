@@ -11,7 +11,6 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
-from tqdm import tqdm
 
 from models import Agency
 from ops.wiring import services
@@ -51,6 +50,8 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
 @click.option("--agency", "agency_code", default=None, help="Agency code the rows belong to.")
 def import_command(file: Path, agency_code: str | None) -> None:
     """Apply status updates from a CSV (reference,kind,status,phone,centre,id_number,changed_at)."""
+    from tqdm import tqdm  # imported here: the web server never needs it
+
     found = services()
     total = FeedResult()
     agency_id = _agency_id(agency_code)

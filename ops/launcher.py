@@ -52,6 +52,8 @@ class Launcher:
             [sys.executable, "-m", "sms.fake_at", "--port", str(port), "--callback-url", callback],
             env=env,
         )
+        # Let it finish booting before the web server boots, so they do not compete for CPU.
+        wait_for_port("127.0.0.1", port, seconds=10)
 
     def start(self) -> None:
         if self.settings.redis_embedded:
@@ -114,6 +116,17 @@ def free_port(host: str, preferred: int) -> int:
                 continue
             return int(sock.getsockname()[1])
     raise OSError("no free port")
+
+
+def wait_for_port(host: str, port: int, seconds: float) -> bool:
+    """Wait until something accepts connections on host:port."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex((host, port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def fake_at_lines(settings: Settings) -> list[str]:
