@@ -13,5 +13,6 @@ def test_starting_two_workers_schedules_each_task_once(app):
     scheduled = found.queues[DEFAULT].scheduled_job_registry.get_job_ids()
     assert sorted(j.rsplit("-", 1)[0] for j in scheduled) == [
         "periodic-reminders",
+        "periodic-slots",
         "periodic-sweep",
     ]
