@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export FLASK_APP := app
 
-.PHONY: run test lint typecheck pytest setup setup-dev migrate seed clean bench-sms
+.PHONY: run test lint typecheck pytest setup setup-dev migrate seed clean bench-sms bench-ussd translations
 
 run: setup ## Set up, migrate, seed if empty, then run Redis, a worker and the web server
 	$(VENV)/flask db upgrade
@@ -41,3 +41,11 @@ bench-sms: setup-dev ## Feed BENCH_N ready updates over HTTP and send every noti
 
 clean:
 	rm -rf var/huduma.db* var/redis.* var/metrics
+
+bench-ussd: setup ## USSD hops/s and latency under 32 concurrent sessions (PostgreSQL, Redis db 8)
+	bench/ussd_bench.sh
+
+translations: ## Re-extract, update and compile the USSD catalogues (gettext domain "ussd")
+	$(VENV)/pybabel extract -F babel.cfg -k N_ -o translations/ussd.pot --no-location --omit-header --sort-output .
+	$(VENV)/pybabel update -D ussd -i translations/ussd.pot -d translations --no-fuzzy-matching -w 100
+	$(VENV)/pybabel compile -D ussd -d translations

@@ -28,6 +28,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(callbacks.bp)
     app.register_blueprint(feed.bp)
+    from ussd import views as ussd_views
+
+    app.register_blueprint(ussd_views.bp)
+    from ussd.cli import ussd_cli
+
+    app.cli.add_command(ussd_cli)
     cli.register(app)
     app.cli.add_command(api_cli.agency_cli)
     app.cli.add_command(api_cli.documents_cli)

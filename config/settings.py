@@ -41,6 +41,7 @@ class Settings:
     sms_rate_per_second: float = 50.0
     metrics_dir: str = ""
     readiness_timeout: float = 1.0
+    slot_horizon_days: int = 14
     # SMS pipeline
     sms_send_timeout: float = 10.0
     sms_retry_hours: float = 24.0
@@ -52,6 +53,15 @@ class Settings:
     sms_replies_per_hour: int = 5
     reminder_days: tuple[int, ...] = (7, 21)
     sms_send_concurrency: int = 4
+    # USSD
+    ussd_session_ttl: int = 600
+    ussd_resume_seconds: int = 300
+    ussd_hop_deadline: float = 5.0
+    ussd_status_lookups_per_hour: int = 20
+    ussd_status_miss_limit: int = 5
+    ussd_status_lockout_seconds: int = 1800
+    ussd_max_active_bookings: int = 2
+    ussd_booking_days: int = 5
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -125,6 +135,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+        slot_horizon_days=int(env.get("SLOT_HORIZON_DAYS", "14")),
         # SMS pipeline
         sms_send_timeout=float(env.get("SMS_SEND_TIMEOUT", "10")),
         sms_retry_hours=float(env.get("SMS_RETRY_HOURS", "24")),
@@ -136,6 +147,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_replies_per_hour=int(env.get("SMS_REPLIES_PER_HOUR", "5")),
         reminder_days=tuple(int(d) for d in _codes(env.get("REMINDER_DAYS", "7,21"))),
         sms_send_concurrency=int(env.get("SMS_SEND_CONCURRENCY", "4")),
+        # USSD
+        ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
+        ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
+        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "5")),
+        ussd_status_lookups_per_hour=int(env.get("USSD_STATUS_LOOKUPS_PER_HOUR", "20")),
+        ussd_status_miss_limit=int(env.get("USSD_STATUS_MISS_LIMIT", "5")),
+        ussd_status_lockout_seconds=int(env.get("USSD_STATUS_LOCKOUT_SECONDS", "1800")),
+        ussd_max_active_bookings=int(env.get("USSD_MAX_ACTIVE_BOOKINGS", "2")),
+        ussd_booking_days=int(env.get("USSD_BOOKING_DAYS", "5")),
     )
     check_production(settings)
     return settings

@@ -11,16 +11,9 @@ from sqlalchemy.orm import Session
 
 from models import Centre, Document, DocumentEvent, DocumentKind, DocumentStatus, LanguagePreference
 from services.identity import keyed_hash, mask_id_number
+from services.status import PREFIX
 
 S = DocumentStatus
-PREFIX = {
-    DocumentKind.ID_CARD: "HK-ID-",
-    DocumentKind.BIRTH_CERTIFICATE: "HK-BC-",
-    DocumentKind.DEATH_CERTIFICATE: "HK-DC-",
-    DocumentKind.GOOD_CONDUCT: "HK-PCC-",
-    DocumentKind.DRIVING_LICENCE: "HK-DL-",
-    DocumentKind.PASSPORT: "HK-PP-",
-}
 KIND_WEIGHTS = (40, 20, 5, 15, 12, 8)
 COLLECTED_PATH = (S.SUBMITTED, S.PROCESSING, S.DISPATCHED, S.READY_FOR_COLLECTION, S.COLLECTED)
 DOWNLOAD_PATH = (S.SUBMITTED, S.PROCESSING, S.AVAILABLE_ON_ECITIZEN)

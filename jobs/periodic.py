@@ -18,14 +18,15 @@ log = logging.getLogger(__name__)
 
 def _tasks() -> dict[str, Callable[[], object]]:
     from jobs.reminders import send_reminders
+    from jobs.slots import open_slots
     from jobs.sms import sweep_outbox
 
-    return {"sweep": sweep_outbox, "reminders": send_reminders}
+    return {"sweep": sweep_outbox, "reminders": send_reminders, "slots": open_slots}
 
 
 def interval(name: str, settings: Settings) -> float:
     """Seconds between runs of periodic task `name`."""
-    return settings.sms_sweep_seconds if name == "sweep" else 600.0
+    return {"sweep": settings.sms_sweep_seconds, "slots": 3600.0}.get(name, 600.0)
 
 
 def schedule_next(queue: Queue, name: str, every: float) -> str:

@@ -74,6 +74,9 @@ class Launcher:
                 str(self.settings.web_workers),
                 "--access-logfile",
                 "-",
+                # The path without its query: callback URLs carry the AT token there.
+                "--access-logformat",
+                '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
                 "app:create_app()",
             ],
             env=env,

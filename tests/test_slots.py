@@ -46,3 +46,23 @@ def test_extending_twice_adds_nothing_the_second_time(seeded, db_session):
 def test_cli_extends_slots(runner, seeded):
     result = runner.invoke(args=["slots", "extend", "--days", "1"])
     assert result.exit_code == 0 and "slots added" in result.output
+
+
+def test_the_periodic_job_keeps_the_horizon_open(seeded, settings, monkeypatch):
+    from jobs.context import worker_services
+    from jobs.slots import open_slots
+
+    for name, value in {
+        "APP_ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "SLOT_HORIZON_DAYS": "3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    worker_services.cache_clear()
+    try:
+        assert open_slots() > 0
+        assert open_slots() == 0
+    finally:
+        worker_services().engine.dispose()
+        worker_services.cache_clear()

@@ -1,0 +1,126 @@
+"""Check document status: kind, reference, a plain answer, and the answer by SMS when ready."""
+
+from __future__ import annotations
+
+from menus.common import ctx, menu, notice
+from models import Document, DocumentKind, DocumentStatus
+from services import status
+from services.codes import new_code
+from sms.outbox import queue_message
+from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View
+
+K, S = DocumentKind, DocumentStatus
+KINDS = (
+    (N_("ID card"), K.ID_CARD),
+    (N_("Birth certificate"), K.BIRTH_CERTIFICATE),
+    (N_("Death certificate"), K.DEATH_CERTIFICATE),
+    (N_("Good conduct certificate"), K.GOOD_CONDUCT),
+    (N_("Driving licence"), K.DRIVING_LICENCE),
+    (N_("Passport"), K.PASSPORT),
+)
+READY = {
+    K.ID_CARD: N_("Your ID card (ref {ref}) is ready for collection at {centre}. "
+                  "Bring your waiting card. Collection is FREE."),
+    K.BIRTH_CERTIFICATE: N_("Your birth certificate (ref {ref}) is ready for collection at "
+                            "{centre}. Bring your ID. Collection is FREE."),
+    K.DEATH_CERTIFICATE: N_("Your death certificate (ref {ref}) is ready for collection at "
+                            "{centre}. Bring your ID. Collection is FREE."),
+    K.DRIVING_LICENCE: N_("Your driving licence (ref {ref}) is ready for collection at "
+                          "{centre}. Bring your ID. Collection is FREE."),
+    K.PASSPORT: N_("Your passport (ref {ref}) is ready for collection at {centre}. "
+                   "Bring your ID and old passport. FREE."),
+    K.GOOD_CONDUCT: N_("Your good conduct certificate (ref {ref}) is ready. "
+                       "Download it on eCitizen. It is FREE."),
+}  # fmt: skip
+OTHER = {
+    S.SUBMITTED: N_("Application {ref}: received. We will SMS you when it is ready."),
+    S.PROCESSING: N_("Application {ref}: being processed. We will SMS you when it is ready."),
+    S.DISPATCHED: N_("Application {ref}: on its way to {centre}. We will SMS you when ready."),
+    S.NEEDS_ACTION: N_("Application {ref}: needs action from you. Visit {centre} or call 1919."),
+    S.REJECTED: N_("Application {ref}: not approved. Visit {centre} or call 1919."),
+    S.COLLECTED: N_("Application {ref}: already collected. If not by you, call 1919."),
+}
+DOC_KEY = "doc"
+
+
+def answer(turn: Turn, document: Document) -> str:
+    """Say in plain words where an application is."""
+    centre = document.centre.name if document.centre else "Huduma"
+    ref = status.mask_reference(document.reference)
+    if is_ready(document):
+        return turn.t(READY[K(document.kind)], ref=ref, centre=centre)
+    return turn.t(OTHER.get(S(document.status), OTHER[S.PROCESSING]), ref=ref, centre=centre)
+
+
+def is_ready(document: Document) -> bool:
+    """Return True when the document can be collected or downloaded."""
+    return document.status in (S.READY_FOR_COLLECTION, S.AVAILABLE_ON_ECITIZEN)
+
+
+def _document(turn: Turn) -> Document | None:
+    return ctx(turn).db.get(Document, int(turn.data.get(DOC_KEY, "0") or 0))
+
+
+def _reference_view(turn: Turn) -> View:
+    return View(turn.t(N_("Enter the reference number, e.g. HK-ID-123456 or 123456")))
+
+
+def _reference_handle(turn: Turn, text: str) -> Outcome:
+    hop = ctx(turn)
+    gate = status.gate(hop.redis, hop.phone_key, hop.settings)
+    if gate is not status.Gate.OPEN:
+        return Go("status.locked")
+    kind = KINDS[int(turn.data["kind"])][1]
+    document = status.find(hop.db, kind, text[:40])
+    if document is None:
+        if status.record_miss(hop.redis, hop.phone_key, hop.settings):
+            return Go("status.locked")
+        return Invalid(N_("Not found. Check the reference."))
+    return Go("status.result", {DOC_KEY: str(document.id)})
+
+
+def _result_view(turn: Turn) -> View:
+    document = _document(turn)
+    if document is None:
+        return View(turn.t(N_("Not found. Check the reference.")), end=True)
+    if is_ready(document):
+        return View(answer(turn, document), [turn.t(N_("Get this by SMS"))])
+    return View(answer(turn, document), end=True)
+
+
+def _result_handle(turn: Turn, text: str) -> Outcome:
+    document = _document(turn)
+    if text != "1" or document is None or not is_ready(document):
+        return Invalid()
+    hop = ctx(turn)
+    queue_message(
+        hop.db,
+        recipient=hop.phone,
+        body=sms_body(turn, answer(turn, document)),
+        kind="status_sms",
+        idempotency_key=f"status:{hop.session_id}:{document.id}",
+        document_id=document.id,
+        verification_code=new_code(),
+        language=turn.state.lang,
+    )
+    return Go("status.sent")
+
+
+def sms_body(turn: Turn, text: str) -> str:
+    """Wrap a screen text as a Huduma SMS."""
+    help_line = turn.t(N_("Help: 1919"))
+    return f"HUDUMA: {text} {help_line}"
+
+
+NODES = (
+    menu(
+        "status.kind", N_("Which document?"), [(label, "status.ref") for label, _ in KINDS], "kind"
+    ),
+    Node("status.ref", _reference_view, _reference_handle),
+    Node("status.result", _result_view, _result_handle),
+    notice("status.sent", lambda turn: turn.t(N_("We will SMS you the answer. Thank you."))),
+    notice(
+        "status.locked",
+        lambda turn: turn.t(N_("Too many lookups from this number. Try later or call 1919.")),
+    ),
+)

@@ -1,0 +1,243 @@
+"""Appointments: what can be booked, booking a seat atomically, listing and cancelling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingStatus, Centre, CentreService, County, Service, Slot
+from services.codes import booking_reference
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a caller asks to book."""
+
+    phone: str
+    slot_id: int
+    id_masked: str
+    id_hash: str
+    language: str
+    idempotency_key: str
+    replaces: int | None = None
+
+
+class Refused(Exception):
+    """The booking cannot be made; `reason` says why in one word."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+CATALOGUE_SECONDS = 30.0
+Choice = tuple[int, str, str]
+T = TypeVar("T")
+_catalogue: WeakKeyDictionary[Engine, dict[Hashable, tuple[float, Any]]] = WeakKeyDictionary()
+
+
+def _cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """Keep rarely changing lists (services, counties, centres) for a few seconds per process."""
+    entries = _catalogue.setdefault(session.get_bind().engine, {})
+    found = entries.get(key)
+    if found is not None and found[0] > time.monotonic():
+        return found[1]  # type: ignore[no-any-return]
+    value = load()
+    entries[key] = (time.monotonic() + CATALOGUE_SECONDS, value)
+    return value
+
+
+def service_choices(session: Session) -> list[Choice]:
+    """Return (id, English name, Kiswahili name) of bookable services, most demanded first."""
+    return _cached(session, "services", lambda: [
+        (s.id, s.name_en, s.name_sw) for s in services_by_demand(session)
+    ])  # fmt: skip
+
+
+def county_choices(session: Session, service_id: int) -> list[Choice]:
+    """Return (id, name, name) of counties offering a service."""
+    return _cached(session, ("counties", service_id), lambda: [
+        (c.id, c.name, c.name) for c in counties_offering(session, service_id)
+    ])  # fmt: skip
+
+
+def centre_choices(session: Session, service_id: int, county_id: int) -> list[Choice]:
+    """Return (id, name, name) of a county's centres offering a service."""
+    return _cached(session, ("centres", service_id, county_id), lambda: [
+        (c.id, c.name, c.name) for c in centres_offering(session, service_id, county_id)
+    ])  # fmt: skip
+
+
+def services_by_demand(session: Session) -> list[Service]:
+    """Return bookable services, most demanded first."""
+    query = select(Service).where(Service.active).order_by(Service.demand_rank, Service.id)
+    return list(session.scalars(query))
+
+
+def _offering(service_id: int):  # type: ignore[no-untyped-def]
+    return (
+        select(Centre)
+        .join(CentreService, CentreService.centre_id == Centre.id)
+        .where(CentreService.service_id == service_id, CentreService.active, Centre.active)
+    )
+
+
+def counties_offering(session: Session, service_id: int) -> list[County]:
+    """Return counties with at least one centre offering the service, by name."""
+    centres = _offering(service_id).with_only_columns(Centre.county_id)
+    query = select(County).where(County.id.in_(centres)).order_by(County.name)
+    return list(session.scalars(query))
+
+
+def centres_offering(session: Session, service_id: int, county_id: int) -> list[Centre]:
+    """Return the centres of a county offering the service, by name."""
+    query = _offering(service_id).where(Centre.county_id == county_id).order_by(Centre.name)
+    return list(session.scalars(query))
+
+
+def _free_slots(service_id: int, centre_id: int, after: datetime):  # type: ignore[no-untyped-def]
+    return select(Slot).where(
+        Slot.service_id == service_id,
+        Slot.centre_id == centre_id,
+        Slot.starts_at > after,
+        Slot.booked < Slot.capacity,
+    )
+
+
+def open_days(
+    session: Session, service_id: int, centre_id: int, now: datetime, tz: ZoneInfo, limit: int
+) -> list[date]:
+    """Return the next local dates that still have free seats."""
+    horizon = now + timedelta(days=limit * 3 + 7)
+    query = _free_slots(service_id, centre_id, now).where(Slot.starts_at < horizon)
+    starts = session.scalars(query.with_only_columns(Slot.starts_at).order_by(Slot.starts_at))
+    days = sorted({start.astimezone(tz).date() for start in starts})
+    return days[:limit]
+
+
+def open_slots(
+    session: Session, service_id: int, centre_id: int, day: date, now: datetime, tz: ZoneInfo
+) -> list[Slot]:
+    """Return the slots of a local date with free seats, earliest first."""
+    first = max(now, datetime.combine(day, datetime.min.time(), tz))
+    last = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz)
+    query = _free_slots(service_id, centre_id, first).where(Slot.starts_at < last)
+    return list(session.scalars(query.order_by(Slot.starts_at)))
+
+
+def active_bookings(session: Session, phone: str, now: datetime) -> list[Booking]:
+    """Return a phone's active future bookings, soonest first."""
+    query = (
+        select(Booking)
+        .join(Slot)
+        .where(Booking.phone == phone, Booking.status == BookingStatus.ACTIVE)
+        .where(Slot.starts_at > now)
+        .order_by(Slot.starts_at)
+    )
+    return list(session.scalars(query))
+
+
+def by_key(session: Session, idempotency_key: str) -> Booking | None:
+    """Return the booking an earlier run of the same hop made, if any."""
+    return session.scalars(
+        select(Booking).where(Booking.idempotency_key == idempotency_key)
+    ).first()
+
+
+def _check_limits(
+    session: Session, request: Request, slot: Slot, now: datetime, limit: int
+) -> None:
+    mine = [b for b in active_bookings(session, request.phone, now) if b.id != request.replaces]
+    if len(mine) >= limit:
+        raise Refused("too_many")
+    day = slot.starts_at.date()
+    for booking in mine:
+        if booking.slot.service_id == slot.service_id and booking.slot.starts_at.date() == day:
+            raise Refused("same_day")
+
+
+def take_seat(session: Session, slot_id: int) -> bool:
+    """Add one booked seat unless the slot is full; the database decides, not Python."""
+    result = session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    rowcount: int = result.rowcount  # type: ignore[attr-defined]
+    return rowcount == 1
+
+
+def book(session: Session, request: Request, *, now: datetime, limit: int) -> Booking:
+    """Book a seat (and cancel the booking it replaces); raise Refused when it cannot be."""
+    done = by_key(session, request.idempotency_key)
+    if done is not None:
+        return done
+    slot = session.get(Slot, request.slot_id)
+    if slot is None or slot.starts_at <= now:
+        raise Refused("full")
+    _check_limits(session, request, slot, now, limit)
+    if not take_seat(session, slot.id):
+        raise Refused("full")
+    if request.replaces is not None:
+        cancel(session, request.replaces, request.phone, now)
+    return _insert(session, request, slot)
+
+
+def _insert(session: Session, request: Request, slot: Slot) -> Booking:
+    booking = Booking(
+        reference=booking_reference(),
+        phone=request.phone,
+        slot=slot,
+        language=request.language,
+        id_number_masked=request.id_masked,
+        id_number_hash=request.id_hash,
+        idempotency_key=request.idempotency_key,
+    )
+    session.add(booking)
+    session.flush()
+    return booking
+
+
+def cancel(session: Session, booking_id: int, phone: str, now: datetime) -> Booking | None:
+    """Cancel an active booking of `phone` and free its seat; None when there is none."""
+    cancelled = session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.phone == phone)
+        .where(Booking.status == BookingStatus.ACTIVE)
+        .values(status=BookingStatus.CANCELLED, cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cancelled.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    booking = session.get(Booking, booking_id)
+    assert booking is not None
+    session.refresh(booking)
+    session.execute(
+        update(Slot)
+        .where(Slot.id == booking.slot_id, Slot.booked > 0)
+        .values(booked=Slot.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return booking
+
+
+def recent_bookings(session: Session, phone: str, since: datetime, now: datetime) -> list[Booking]:
+    """Return a phone's bookings whose slot started since `since`, newest first."""
+    query = (
+        select(Booking)
+        .join(Slot)
+        .where(Booking.phone == phone, Booking.status != BookingStatus.CANCELLED)
+        .where(Slot.starts_at >= since, Slot.starts_at <= now)
+        .order_by(Slot.starts_at.desc())
+        .limit(5)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,38 @@
+"""Under many simultaneous confirmations a slot's last seat goes to exactly one caller."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+import pytest
+from sqlalchemy import update
+
+from models import Slot
+from tests.ussd_dial import Dial
+
+CALLERS = 50
+BOOK = ("2", "1", "1", "1", "1", "1", "12345678")
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_last_seat_has_exactly_one_winner(seeded, db_session):
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises every writer")
+    dials = [Dial(seeded.test_client(), f"seat-{n}", f"+25471100{n:04d}") for n in range(CALLERS)]
+    for dial in dials:
+        dial.start()
+        dial.send(*BOOK)
+    db_session.execute(update(Slot).values(booked=Slot.capacity - 1))  # one seat left everywhere
+    db_session.commit()
+    barrier = Barrier(CALLERS)
+
+    def confirm(dial: Dial) -> str:
+        barrier.wait(timeout=30)
+        return dial.send("1")
+
+    with ThreadPoolExecutor(CALLERS) as pool:
+        screens = list(pool.map(confirm, dials))
+    assert sum("Booked" in s for s in screens) == 1
+    assert sum("just taken" in s for s in screens) == CALLERS - 1

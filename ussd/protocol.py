@@ -1,0 +1,58 @@
+"""Africa's Talking's USSD wire protocol: the form of a hop in, `CON`/`END` text out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ussd.engine import BUDGET, fit
+
+MAX_FIELD = 200
+MAX_TEXT = 2000
+
+
+class BadHop(ValueError):
+    """The form lacks what a hop needs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One callback from AT."""
+
+    session_id: str
+    service_code: str
+    phone: str
+    network_code: str
+    text: str
+
+
+def parse_hop(form: Mapping[str, str]) -> Hop:
+    """Read a hop from AT's form fields; raise BadHop when it cannot be served."""
+    session_id = (form.get("sessionId") or "").strip()
+    phone = (form.get("phoneNumber") or "").strip()
+    if not session_id or not phone or len(session_id) > MAX_FIELD or len(phone) > 20:
+        raise BadHop("sessionId and phoneNumber are required")
+    return Hop(
+        session_id=session_id,
+        service_code=(form.get("serviceCode") or "")[:MAX_FIELD],
+        phone=phone,
+        network_code=(form.get("networkCode") or "")[:MAX_FIELD],
+        text=(form.get("text") or "")[:MAX_TEXT],
+    )
+
+
+def new_input(text: str, previous: str | None) -> str | None:
+    """Return what the caller typed on this hop, given the previous hop's text; None at dial."""
+    if text == "" or previous is None and text == "":
+        return None
+    if previous is None or previous == "":
+        return text
+    if text.startswith(previous + "*"):
+        return text[len(previous) + 1 :]
+    # The network lost track of our previous text: the last field is the best guess.
+    return text.rsplit("*", 1)[-1]
+
+
+def reply(text: str, *, end: bool) -> str:
+    """Return the response body: the prefix and at most BUDGET characters."""
+    return ("END " if end else "CON ") + fit(text)[:BUDGET]

@@ -1,0 +1,77 @@
+"""Session state in Redis: one round trip to load, one pipelined round trip to save."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from redis import Redis
+
+from ussd.engine import State
+
+SESSION_KEY = "ussd:session:{}"
+RESUME_KEY = "ussd:resume:{}"
+LANG_KEY = "ussd:lang:{}"
+LANG_TTL = 86400
+
+
+@dataclass(slots=True)
+class Record:
+    """A session's state and its last hop (text and reply) for replays."""
+
+    state: State
+    text: str
+    reply: str
+
+    def dumps(self) -> str:
+        return json.dumps({"s": self.state.dumps(), "t": self.text, "r": self.reply})
+
+    @classmethod
+    def loads(cls, raw: str) -> Record:
+        found = json.loads(raw)
+        return cls(State.loads(found["s"]), found["t"], found["r"])
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What one hop reads from Redis."""
+
+    record: Record | None
+    saved: State | None
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStore:
+    """Where sessions live, how long, and how long a dropped one can be resumed."""
+
+    redis: Redis
+    ttl: int
+    resume_ttl: int
+
+    def load(self, session_id: str, phone_key: str) -> Loaded:
+        """Return the session, the phone's resume point and cached language, in one MGET."""
+        raw, resume, lang = self.redis.mget(
+            SESSION_KEY.format(session_id), RESUME_KEY.format(phone_key), LANG_KEY.format(phone_key)
+        )
+        record = Record.loads(str(raw)) if raw else None
+        return Loaded(record, State.loads(str(resume)) if resume else None, str(lang or ""))
+
+    def save(
+        self, session_id: str, phone_key: str, record: Record, resumable: bool, lang: str = ""
+    ) -> None:
+        """Store the record, keep or drop the resume point, cache a language: one pipeline."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(SESSION_KEY.format(session_id), record.dumps(), ex=self.ttl)
+        if lang:
+            pipe.set(LANG_KEY.format(phone_key), lang, ex=LANG_TTL)
+        if resumable:
+            pipe.set(RESUME_KEY.format(phone_key), record.state.dumps(), ex=self.resume_ttl)
+        else:
+            pipe.delete(RESUME_KEY.format(phone_key))
+        pipe.execute()
+
+    def last_state(self, session_id: str) -> State | None:
+        """Return a session's state if it is still stored (for end-of-session events)."""
+        raw = self.redis.get(SESSION_KEY.format(session_id))
+        return Record.loads(str(raw)).state if raw else None
