@@ -31,7 +31,7 @@ def _wait_ready(url: str, seconds: float) -> requests.Response | None:
         try:
             return requests.get(url, timeout=1)
         except (requests.ConnectionError, requests.Timeout):
-            # A gunicorn worker still booting accepts the connection but cannot answer yet.
+            # A worker still booting under load may accept and not answer within the second.
             time.sleep(0.2)
     return None
 
@@ -56,11 +56,13 @@ def test_launcher_serves_and_stops_everything_on_ctrl_c(database_url: str, tmp_p
     try:
         response = _wait_ready(f"http://127.0.0.1:{port}/readyz", 30)
         assert response is not None and response.status_code == 200, response and response.text
+        requests.get(f"http://127.0.0.1:{port}/healthz?token=query-secret-42", timeout=5)
         children = psutil.Process(launcher.pid).children(recursive=True)
         assert len(children) >= 3  # redis, worker, web server (and its workers)
     finally:
         launcher.send_signal(signal.SIGINT)
         output = launcher.communicate(timeout=30)[0].decode()
     assert "curl -s" in output and f"127.0.0.1:{port}/ussd" in output
+    assert "GET /healthz" in output and "query-secret-42" not in output
     _, alive = psutil.wait_procs(children, timeout=15)
     assert alive == []
