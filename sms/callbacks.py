@@ -11,7 +11,7 @@ from ops.wiring import db, services
 from services.identity import InvalidPhone, mask_phone, normalise_phone
 from sms import optouts
 from sms.keywords import record_inbound, respond
-from sms.reports import apply_report
+from sms.reports import receive_report
 
 bp = Blueprint("sms_callbacks", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def _check_token() -> None:
 @bp.post("/delivery-reports")
 def delivery_reports() -> Response:
     """Update a message from AT's delivery report; replays change nothing."""
-    outcome = apply_report(db(), request.form)
+    outcome = receive_report(db(), services().redis, request.form)
     db().commit()
     return jsonify(result=outcome)
 

@@ -22,6 +22,7 @@ from services.identity import mask_phone
 from sms import optouts
 from sms.quiet import next_window_start
 from sms.ratelimit import take_send_tokens
+from sms.reports import apply_parked
 from sms.segments import count
 from sms.sender import FAILED, SENT, Outcome, Sender
 from sms.templates import with_opt_out
@@ -183,10 +184,15 @@ def _record_done(
     tally: Counter[str],
 ) -> None:
     done, _ = wait(pending, return_when=FIRST_COMPLETED)
+    sent_ids: list[str] = []
     with session.begin():
         for future in done:
             text, chunk = pending.pop(future)
-            record(ctx, session, text, chunk, future.result(), now, tally)
+            outcomes = future.result()
+            record(ctx, session, text, chunk, outcomes, now, tally)
+            sent_ids += [o.at_message_id for o in outcomes.values() if o.at_message_id]
+    with session.begin():
+        apply_parked(session, ctx.redis, sent_ids)
 
 
 def call(ctx: Delivery, text: str, chunk: list[Message]) -> dict[str, Outcome]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,9 @@ log = logging.getLogger(__name__)
 S = MessageStatus
 FINAL_FAILED = {"Failed", "Rejected"}
 UPDATABLE = {S.SENT, S.SENDING, S.QUEUED}
+PARKED = "sms:dlr:parked:"
+# AT may report before the sender has committed the message id it just got back.
+PARK_SECONDS = 3600
 
 
 def apply_report(session: Session, form: Mapping[str, str]) -> str:
@@ -36,3 +41,38 @@ def apply_report(session: Session, form: Mapping[str, str]) -> str:
         return "ignored"
     count_sms(message.status, message.failure_reason or "")
     return str(message.status)
+
+
+def receive_report(session: Session, redis: Redis, form: Mapping[str, str]) -> str:
+    """Apply a report now, or park it until the sender records its message id."""
+    outcome = apply_report(session, form)
+    if outcome != "unknown":
+        return outcome
+    park(redis, form)
+    # The sender commits, then looks for parked reports; looking again after parking (in a
+    # fresh transaction) closes the gap where both would miss each other.
+    session.rollback()
+    outcome = apply_report(session, form)
+    if outcome != "unknown":
+        redis.delete(PARKED + (form.get("id") or "").strip()[:80])
+    return outcome
+
+
+def park(redis: Redis, form: Mapping[str, str]) -> None:
+    """Keep a report whose message id is not recorded yet, for the sender to apply."""
+    at_id = (form.get("id") or "").strip()[:80]
+    if at_id:
+        redis.set(PARKED + at_id, json.dumps(dict(form)), ex=PARK_SECONDS)
+
+
+def apply_parked(session: Session, redis: Redis, at_ids: Iterable[str]) -> int:
+    """Apply reports that arrived before these message ids were recorded; return how many."""
+    keys = [PARKED + at_id for at_id in at_ids if at_id]
+    if not keys:
+        return 0
+    found = [(key, raw) for key, raw in zip(keys, redis.mget(keys), strict=True) if raw]
+    for _key, raw in found:
+        apply_report(session, json.loads(raw))
+    if found:
+        redis.delete(*(key for key, _raw in found))
+    return len(found)
