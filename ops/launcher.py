@@ -149,6 +149,9 @@ def banner(settings: Settings) -> str:
             f"  USSD callback URL : {base}/ussd{token}",
             f"  readiness         : {base}/readyz",
             f"  metrics           : {base}/metrics",
+            f"  staff console     : {base}/staff/login  (first admin: "
+            ".venv/bin/flask --app app staff create-admin NAME)",
+            f"  USSD simulator    : {base}/staff/simulator/  (after logging in)",
             *fake_at_lines(settings),
             "  dial it:",
             f"    curl -s {base}/ussd{token} -d sessionId=demo-1 -d 'serviceCode={code}' "
