@@ -45,15 +45,20 @@ class Settings:
     # Staff console
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    login_ip_max_failures: int = 30
+    login_ip_window_minutes: int = 15
     broadcast_approval_threshold: int = 100
     sms_price_per_part: float = 0.80
+    simulator_phone_prefix: str = "+25470000"
     # USSD
     ussd_session_ttl: int = 600
     ussd_resume_seconds: int = 300
     ussd_hop_deadline: float = 5.0
+    ussd_statement_timeout: float = 3.0
     ussd_status_lookups_per_hour: int = 20
     ussd_status_miss_limit: int = 5
     ussd_status_lockout_seconds: int = 1800
+    ussd_verify_checks_per_hour: int = 10
     ussd_max_active_bookings: int = 2
     ussd_booking_days: int = 5
     # SMS pipeline
@@ -66,7 +71,10 @@ class Settings:
     sms_awareness_window: tuple[str, str] = ("08:00", "18:00")
     sms_replies_per_hour: int = 5
     reminder_days: tuple[int, ...] = (7, 21)
-    sms_send_concurrency: int = 4
+    sms_send_concurrency: int = 16
+    sms_rate_wait_seconds: float = 10.0
+    sms_failure_ticket_count: int = 3
+    sms_failure_ticket_days: int = 30
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -144,15 +152,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # Staff console
         login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
         login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
+        login_ip_max_failures=int(env.get("LOGIN_IP_MAX_FAILURES", "30")),
+        login_ip_window_minutes=int(env.get("LOGIN_IP_WINDOW_MINUTES", "15")),
         broadcast_approval_threshold=int(env.get("BROADCAST_APPROVAL_THRESHOLD", "100")),
         sms_price_per_part=float(env.get("SMS_PRICE_PER_PART", "0.80")),
+        simulator_phone_prefix=env.get("SIMULATOR_PHONE_PREFIX", "+25470000").strip(),
         # USSD
         ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
         ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
         ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "5")),
+        ussd_statement_timeout=float(env.get("USSD_STATEMENT_TIMEOUT", "3")),
         ussd_status_lookups_per_hour=int(env.get("USSD_STATUS_LOOKUPS_PER_HOUR", "20")),
         ussd_status_miss_limit=int(env.get("USSD_STATUS_MISS_LIMIT", "5")),
         ussd_status_lockout_seconds=int(env.get("USSD_STATUS_LOCKOUT_SECONDS", "1800")),
+        ussd_verify_checks_per_hour=int(env.get("USSD_VERIFY_CHECKS_PER_HOUR", "10")),
         ussd_max_active_bookings=int(env.get("USSD_MAX_ACTIVE_BOOKINGS", "2")),
         ussd_booking_days=int(env.get("USSD_BOOKING_DAYS", "5")),
         # SMS pipeline
@@ -165,7 +178,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_awareness_window=_window(env.get("SMS_AWARENESS_WINDOW", "08:00-18:00")),
         sms_replies_per_hour=int(env.get("SMS_REPLIES_PER_HOUR", "5")),
         reminder_days=tuple(int(d) for d in _codes(env.get("REMINDER_DAYS", "7,21"))),
-        sms_send_concurrency=int(env.get("SMS_SEND_CONCURRENCY", "4")),
+        sms_send_concurrency=int(env.get("SMS_SEND_CONCURRENCY", "16")),
+        sms_rate_wait_seconds=float(env.get("SMS_RATE_WAIT_SECONDS", "10")),
+        sms_failure_ticket_count=int(env.get("SMS_FAILURE_TICKET_COUNT", "3")),
+        sms_failure_ticket_days=int(env.get("SMS_FAILURE_TICKET_DAYS", "30")),
     )
     check_production(settings)
     return settings

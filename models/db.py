@@ -2,31 +2,83 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+WEB_CONNECT_SECONDS = 1.0  # a USSD hop must give up on a silent database well inside AT's 15 s
 
-def make_engine(url: str, *, for_worker: bool = False, connect_timeout: int = 3) -> Engine:
-    """Create an engine tuned for the backend the URL names."""
+
+def make_engine(
+    url: str,
+    *,
+    for_worker: bool = False,
+    pre_ping: bool = False,
+    autocommit: bool = False,
+    statement_seconds: float = 0.0,
+) -> Engine:
+    """Create an engine tuned for the backend the URL names.
+
+    `autocommit` engines serve lookups that write nothing (no BEGIN and COMMIT round trips);
+    `statement_seconds` caps each of their statements.
+    """
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, autocommit)
     kwargs: dict[str, Any] = {
-        "pool_pre_ping": True,
-        "connect_args": {"connect_timeout": connect_timeout},
+        "connect_args": {"connect_timeout": 3},
+        "hide_parameters": True,  # bound values hold phone and ID numbers: keep them out of logs
     }
+    if autocommit:
+        kwargs["isolation_level"] = "AUTOCOMMIT"
+    if statement_seconds:
+        ms = max(int(statement_seconds * 1000), 1)
+        kwargs["connect_args"]["options"] = f"-c statement_timeout={ms}"
     if for_worker:
         # RQ forks a work horse per job; pooled connections must not cross a fork.
-        kwargs["poolclass"] = NullPool
-    else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_timeout=2)
-    return create_engine(url, **kwargs)
+        kwargs.update(poolclass=NullPool, pool_pre_ping=True)
+        return create_engine(url, **kwargs)
+    # The web process does not ping on checkout: it costs a round trip on every hop. A
+    # connection that died is detected on use, the pool is invalidated and that one request
+    # answers "busy". Long-running workers ask for the ping.
+    kwargs.update(pool_size=10, max_overflow=20, pool_timeout=2, pool_recycle=1800,
+                  pool_pre_ping=pre_ping)  # fmt: skip
+    kwargs["connect_args"]["connect_timeout"] = 2  # psycopg's floor; the bound below is shorter
+    engine = create_engine(url, **kwargs)
+    _give_up_connecting_after(engine, WEB_CONNECT_SECONDS)
+    return engine
 
 
-def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+def _give_up_connecting_after(engine: Engine, seconds: float) -> None:
+    """Fail a new connection after `seconds`: psycopg rounds any connect_timeout up to 2 s."""
+    attempts = ThreadPoolExecutor(max_workers=4, thread_name_prefix="db-connect")
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        attempt = attempts.submit(dialect.connect, *cargs, **cparams)
+        try:
+            return attempt.result(timeout=seconds)
+        except FutureTimeout:
+            if not attempt.cancel():  # still dialling: close it should it ever connect
+                attempt.add_done_callback(_close_late_connection)
+            raise dialect.loaded_dbapi.OperationalError(
+                f"no database connection within {seconds} s"
+            ) from None
+
+
+def _close_late_connection(attempt: Future[Any]) -> None:
+    if attempt.exception() is None:
+        attempt.result().close()
+
+
+def _sqlite_engine(url: str, autocommit: bool = False) -> Engine:
+    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    engine = create_engine(
+        url, connect_args={"timeout": 15, "check_same_thread": False}, hide_parameters=True, **extra
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

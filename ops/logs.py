@@ -27,6 +27,14 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = mask_text(record.getMessage())
         record.args = None
+        # Tracebacks quote SQL parameters and values: format them here, masked, once.
+        if record.exc_info:
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
         return True
 
 

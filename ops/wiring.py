@@ -25,6 +25,8 @@ class Services:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    reader_engine: Engine
+    reader_factory: sessionmaker[Session]
     redis: Redis
     redis_raw: Redis
     queues: dict[str, Queue]
@@ -33,11 +35,20 @@ class Services:
 def build_services(settings: Settings, *, for_worker: bool = False) -> Services:
     """Connect to the database and Redis (lazily: nothing is dialled here)."""
     engine = make_engine(settings.database_url, for_worker=for_worker)
+    # Lookups that write nothing run outside any transaction, each statement capped.
+    reader_engine = make_engine(
+        settings.database_url,
+        for_worker=for_worker,
+        autocommit=True,
+        statement_seconds=settings.ussd_statement_timeout,
+    )
     raw = connect(settings, decode=False, timeout=5.0 if for_worker else 1.0)
     return Services(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
+        reader_engine=reader_engine,
+        reader_factory=make_session_factory(reader_engine),
         redis=connect(settings, decode=True),
         redis_raw=raw,
         queues=make_queues(raw),
@@ -58,8 +69,17 @@ def db() -> Session:
     return session
 
 
+def reader() -> Session:
+    """Return this request's autocommit session for lookups, opened on first use."""
+    if "reader" not in g:
+        g.reader = services().reader_factory()
+    session: Session = g.reader
+    return session
+
+
 def close_db(_exc: BaseException | None = None) -> None:
-    """Close the request's session, if one was opened."""
-    session = g.pop("db", None)
-    if session is not None:
-        session.close()
+    """Close the request's sessions, if any were opened."""
+    for name in ("db", "reader"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()

@@ -8,7 +8,7 @@ import re
 
 import phonenumbers
 
-ID_NUMBER = re.compile(r"^\d{6,14}$")
+ID_NUMBER = re.compile(r"[0-9]{6,14}")  # not \d: it matches Arabic-Indic digits too
 
 
 class InvalidPhone(ValueError):
@@ -45,7 +45,7 @@ def mask_phone(phone: str) -> str:
 def validate_id_number(raw: str) -> str:
     """Return the digits of a national ID number (Maisha Namba may be up to 14 digits)."""
     digits = (raw or "").strip()
-    if not ID_NUMBER.match(digits):
+    if not ID_NUMBER.fullmatch(digits):
         raise InvalidIdNumber("an ID number is 6 to 14 digits")
     return digits
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from redis import Redis
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
 
 from config import Settings
-from models import Document, DocumentKind
+from models import Centre, Document, DocumentKind
 
 PREFIX = {
     DocumentKind.ID_CARD: "HK-ID-",
@@ -38,12 +39,37 @@ def normalise_reference(kind: str, raw: str) -> str:
     return cleaned
 
 
-def find(session: Session, kind: str, raw: str) -> Document | None:
-    """Return the document of this kind and reference, or None."""
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a citizen may learn of an application (read in one query, no ORM objects)."""
+
+    id: int
+    kind: str
+    status: str
+    reference: str
+    centre: str  # the centre's name, or "" when none is known yet
+
+
+# Columns only: this runs on every status lookup, and rows are cheaper than ORM objects.
+_FOUND = select(
+    Document.id, Document.kind, Document.status, Document.reference, Centre.name
+).outerjoin(Centre, Centre.id == Document.centre_id)
+
+
+def _found(row: Row[int, str, str, str, str] | None) -> Found | None:
+    return None if row is None else Found(row[0], row[1], row[2], row[3], row[4] or "")
+
+
+def find(session: Session, kind: str, raw: str) -> Found | None:
+    """Return the application of this kind and reference, or None."""
     reference = normalise_reference(kind, raw)
-    query = select(Document).where(Document.reference == reference, Document.kind == kind)
-    query = query.options(joinedload(Document.centre))
-    return session.scalars(query).first()
+    query = _FOUND.where(Document.reference == reference, Document.kind == kind).limit(1)
+    return _found(session.execute(query).first())
+
+
+def by_id(session: Session, document_id: int) -> Found | None:
+    """Return an application by id, or None."""
+    return _found(session.execute(_FOUND.where(Document.id == document_id)).first())
 
 
 def mask_reference(reference: str) -> str:

@@ -92,6 +92,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     _wipe(services.engine)
     services.redis.flushdb()
     services.engine.dispose()
+    services.reader_engine.dispose()
 
 
 @pytest.fixture()

@@ -35,3 +35,17 @@ def test_production_logs_are_json_and_masked(capsys):
     record = json.loads(line)
     assert record["message"] == "booking for +254712***678"
     configure_logging(Settings(app_env="test"))
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_tracebacks_are_masked(capsys, as_json):
+    configure_logging(Settings(app_env="test", log_json=as_json))
+    try:
+        raise ValueError("duplicate key (phone)=(+254712345678), id 12345678")
+    except ValueError:
+        logging.getLogger("huduma.test").exception("insert failed")
+    err = capsys.readouterr().err
+    configure_logging(Settings(app_env="test"))
+    assert "ValueError" in err
+    assert "712345678" not in err
+    assert "12345678" not in err.replace("+254712***678", "")
