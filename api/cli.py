@@ -11,11 +11,12 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from models import Agency
 from ops.wiring import services
 from services.agency_keys import UnknownAgency, create_key
-from services.documents import MAX_BATCH, FeedResult, apply_updates
+from services.documents import MAX_BATCH, FeedBusy, FeedResult, apply_and_commit
 
 agency_cli = AppGroup("agency", help="Agencies and their status-feed keys.")
 documents_cli = AppGroup("documents", help="Document status updates.")
@@ -35,12 +36,31 @@ def create_key_command(agency_code: str, label: str) -> None:
     click.echo("Store it now: only its hash is kept.", err=True)
 
 
-def _rows(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        yield from csv.DictReader(handle)
+def _rows(path: Path) -> Iterator[tuple[int, object]]:
+    """Yield (line number, row dict or the reason it cannot be read) for each CSV row."""
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.DictReader(handle)
+        while True:
+            first_line = reader.line_num + 1  # a quoted field may span lines: name the first
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield first_line, f"unreadable CSV: {exc}"
+                continue
+            yield first_line, _clean(row)
 
 
-def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+def _clean(row: dict[str | None, Any]) -> dict[str, Any] | str:
+    if None in row:
+        return "more fields than the header names"
+    if "\ufffd" in "".join(str(v) for v in row.values()):
+        return "not valid UTF-8"
+    return {str(k): v for k, v in row.items()}
+
+
+def _chunks(rows: Iterator[tuple[int, object]], size: int) -> Iterator[list[tuple[int, object]]]:
     while chunk := list(islice(rows, size)):
         yield chunk
 
@@ -52,22 +72,44 @@ def import_command(file: Path, agency_code: str | None) -> None:
     """Apply status updates from a CSV (reference,kind,status,phone,centre,id_number,changed_at)."""
     from tqdm import tqdm  # imported here: the web server never needs it
 
-    found = services()
     total = FeedResult()
     agency_id = _agency_id(agency_code)
     with tqdm(desc="updates", unit="row") as progress:
-        for offset, chunk in enumerate(_chunks(_rows(file), MAX_BATCH)):
-            with found.session_factory.begin() as session:
-                result = apply_updates(
-                    session, chunk, agency_id=agency_id, source="csv",
-                    hash_key=found.settings.secret_key or "development-only-key",
-                    default_language=found.settings.default_language,
-                )  # fmt: skip
-            _add(total, result, offset * MAX_BATCH)
+        for chunk in _chunks(_rows(file), MAX_BATCH):
+            _import_chunk(chunk, agency_id, total)
             progress.update(len(chunk))
     for error in total.errors[:20]:
-        click.echo(f"row {error['index'] + 2}: {error['reason']}", err=True)
+        click.echo(f"line {error['index']}: {error['reason']}", err=True)
+    if len(total.errors) > 20:
+        click.echo(f"... and {len(total.errors) - 20} more bad rows", err=True)
     click.echo(f"accepted {total.accepted}, unchanged {total.unchanged}, rejected {total.rejected}")
+
+
+def _import_chunk(
+    chunk: list[tuple[int, object]], agency_id: int | None, total: FeedResult
+) -> None:
+    """Apply one chunk in its own transaction (retried on collisions); errors by line number."""
+    found = services()
+    lines = [line for line, _ in chunk]
+    # Unreadable rows become items the feed rejects with the reason, keeping line numbers.
+    items = [row if isinstance(row, dict) else {"unreadable": row} for _, row in chunk]
+    with found.session_factory() as session:
+        try:
+            result = apply_and_commit(
+                session, items, agency_id=agency_id, source="csv",
+                hash_key=found.settings.secret_key or "development-only-key",
+                default_language=found.settings.default_language,
+            )  # fmt: skip
+        except (FeedBusy, DBAPIError) as exc:
+            for line in lines:
+                total.reject(line, f"not applied, import these lines again: {type(exc).__name__}")
+            return
+    total.accepted += result.accepted
+    total.unchanged += result.unchanged
+    for error in result.errors:
+        reason = error["reason"]
+        row = chunk[error["index"]][1]
+        total.reject(lines[error["index"]], row if isinstance(row, str) else reason)
 
 
 def _agency_id(code: str | None) -> int | None:
@@ -78,10 +120,3 @@ def _agency_id(code: str | None) -> int | None:
     if agency_id is None:
         raise click.ClickException(f"no agency with code {code}")
     return agency_id
-
-
-def _add(total: FeedResult, result: FeedResult, offset: int) -> None:
-    total.accepted += result.accepted
-    total.unchanged += result.unchanged
-    total.rejected += result.rejected
-    total.errors += [{"index": e["index"] + offset, "reason": e["reason"]} for e in result.errors]

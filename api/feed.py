@@ -6,15 +6,18 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import AgencyKey
 from ops.wiring import db, services
 from services.agency_keys import authenticate
-from services.documents import MAX_BATCH, apply_updates
+from services.documents import MAX_BATCH, FeedBusy, apply_and_commit
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
+# 1,000 updates of a few hundred bytes each, with room to spare.
+MAX_BODY = 2 * 1024 * 1024
 
 
 def _problem(status: int, reason: str) -> tuple[Response, int]:
@@ -24,13 +27,16 @@ def _problem(status: int, reason: str) -> tuple[Response, int]:
 def _agency_key() -> AgencyKey | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
         return None
     return authenticate(db(), token.strip())
 
 
 def _updates() -> list[Any] | str:
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        return "the JSON is nested too deeply"
     if not isinstance(payload, dict) or not isinstance(payload.get("updates"), list):
         return 'send JSON {"updates": [...]}'
     updates: list[Any] = payload["updates"]
@@ -48,27 +54,29 @@ def document_status() -> tuple[Response, int]:
     if key is None:
         return _problem(401, "a valid agency key is required: Authorization: Bearer <key>")
     agency_id = key.agency_id
-    updates = _updates()
+    request.max_content_length = MAX_BODY
+    try:
+        updates = _updates()
+    except RequestEntityTooLarge:
+        return _problem(413, f"the body is larger than {MAX_BODY} bytes")
     if isinstance(updates, str):
         return _problem(400, updates)
-    for attempt in (1, 2):
-        try:
-            return jsonify(_apply(agency_id, updates)), 200
-        except IntegrityError:
-            # Two batches created the same new document at once; the retry sees it.
-            db().rollback()
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return jsonify(_apply(agency_id, updates)), 200
+    except FeedBusy as exc:
+        return _problem(503, str(exc))
+    except DataError:
+        # Validation should stop such values first; never answer a bad value with a 500.
+        log.exception("feed batch holds a value the database refused")
+        db().rollback()
+        return _problem(400, "an update holds a value that cannot be stored")
 
 
 def _apply(agency_id: int, updates: list[Any]) -> dict[str, Any]:
     settings = services().settings
-    session = db()
-    result = apply_updates(
-        session, updates, agency_id=agency_id, source="api",
+    result = apply_and_commit(
+        db(), updates, agency_id=agency_id, source="api",
         hash_key=settings.secret_key or "development-only-key",
         default_language=settings.default_language,
     )  # fmt: skip
-    session.commit()
     return result.as_dict()

@@ -17,7 +17,7 @@ def worker_services() -> Services:
     """Build this worker's connections on first use, with the outbox dispatch installed."""
     found = build_services(load_settings(), for_worker=True)
     # Jobs run in the worker process itself (SimpleWorker), so pooled connections are safe.
-    found.engine = make_engine(found.settings.database_url)
+    found.engine = make_engine(found.settings.database_url, pre_ping=True)
     found.session_factory = make_session_factory(found.engine)
     dispatch.install(found.session_factory, found.queues, found.settings.sms_batch_size)
     return found

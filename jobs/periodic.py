@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import cast
 
 from rq import Queue
 
@@ -14,14 +15,18 @@ from jobs.context import worker_services
 from jobs.queues import DEFAULT
 
 log = logging.getLogger(__name__)
+JOB_TIMEOUT = 600
+# Set while a task's next run is scheduled; gone when Redis lost its data (or the chain broke).
+MARKER = "periodic:next:"
 
 
 def _tasks() -> dict[str, Callable[[], object]]:
+    from jobs.broadcasts import finish
     from jobs.reminders import send_reminders
     from jobs.slots import open_slots
     from jobs.sms import sweep_outbox
 
-    return {"sweep": sweep_outbox, "reminders": send_reminders, "slots": open_slots}
+    return {"sweep": sweep_outbox, "reminders": send_reminders, "slots": open_slots, "bulk": finish}
 
 
 def interval(name: str, settings: Settings) -> float:
@@ -34,14 +39,31 @@ def schedule_next(queue: Queue, name: str, every: float) -> str:
     slot = int(time.time() // every) + 1
     job_id = f"periodic-{name}-{slot}"
     at = datetime.fromtimestamp(slot * every, tz=UTC)
-    queue.enqueue_at(at, "jobs.periodic.run", name, job_id=job_id, job_timeout=600, result_ttl=60)
+    with queue.connection.pipeline() as pipe:
+        queue.enqueue_at(at, "jobs.periodic.run", name, job_id=job_id, job_timeout=JOB_TIMEOUT,
+                         result_ttl=60, pipeline=pipe)  # fmt: skip
+        # Outlives the wait, a late start and the run itself, then lapses if nothing renews it.
+        pipe.set(MARKER + name, job_id, ex=int(2 * every + JOB_TIMEOUT))
+        pipe.execute()
     return job_id
+
+
+def keep_scheduled(
+    queues: dict[str, Queue], settings: Settings, *, everything: bool = False
+) -> list[str]:
+    """Schedule each periodic task that has no next run marked (or all of them); name them."""
+    names = list(_tasks())
+    queue = queues[DEFAULT]
+    present = cast(list[bytes | None], queue.connection.mget([MARKER + name for name in names]))
+    missing = [n for n, mark in zip(names, present, strict=True) if everything or mark is None]
+    for name in missing:
+        schedule_next(queue, name, interval(name, settings))
+    return missing
 
 
 def ensure_scheduled(queues: dict[str, Queue], settings: Settings) -> None:
     """Schedule every periodic task (called when a worker starts)."""
-    for name in _tasks():
-        schedule_next(queues[DEFAULT], name, interval(name, settings))
+    keep_scheduled(queues, settings, everything=True)
 
 
 def run(name: str) -> object:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Agency, AgencyKey, utcnow
 
 PREFIX = "hk_"
+# Stamping every request would serialise all of one key's batches on its row lock.
+STAMP_EVERY = timedelta(minutes=1)
 
 
 class UnknownAgency(LookupError):
@@ -36,12 +39,27 @@ def create_key(session: Session, agency_code: str, label: str = "") -> str:
 
 
 def authenticate(session: Session, raw: str) -> AgencyKey | None:
-    """Return the live key matching `raw`, stamping its last use."""
+    """Return the live key matching `raw`; stamp its last use at most once a minute.
+
+    The stamp is committed at once in its own short transaction, never inside a batch.
+    """
     if not raw.startswith(PREFIX):
         return None
     key = session.scalars(
         select(AgencyKey).where(AgencyKey.key_hash == hash_key(raw), AgencyKey.revoked_at.is_(None))
     ).first()
-    if key is not None:
-        key.last_used_at = utcnow()
+    if key is None:
+        return None
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= STAMP_EVERY:
+        session.execute(
+            update(AgencyKey)
+            .where(AgencyKey.id == key.id)
+            .where(
+                or_(AgencyKey.last_used_at.is_(None), AgencyKey.last_used_at < now - STAMP_EVERY)
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
     return key

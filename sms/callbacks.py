@@ -30,7 +30,8 @@ def _check_token() -> None:
 @bp.post("/delivery-reports")
 def delivery_reports() -> Response:
     """Update a message from AT's delivery report; replays change nothing."""
-    outcome = receive_report(db(), services().redis, request.form)
+    found = services()
+    outcome = receive_report(db(), found.redis, request.form, found.settings)
     db().commit()
     return jsonify(result=outcome)
 

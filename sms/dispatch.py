@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
+from typing import cast
 
+from redis import Redis
 from rq import Queue, Retry
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +20,10 @@ log = logging.getLogger(__name__)
 SEND_JOB = "jobs.sms.send_messages"
 JOB_TIMEOUT = 900
 RESULT_TTL = 600
+# Message ids whose send job waits in a queue, scored by enqueue time; the sweeper skips them.
+WAITING = "sms:waiting"
+# An id waiting longer than this is treated as lost (e.g. someone emptied the queue).
+WAITING_GRACE = 3600.0
 
 
 def batch_job_id(lane: str, ids: Sequence[int]) -> str:
@@ -51,8 +58,31 @@ def enqueue_messages(
         for batch in batches
     ]
     if jobs:
-        queue.enqueue_many(jobs)
+        with queue.connection.pipeline() as pipe:
+            pipe.zadd(WAITING, dict.fromkeys(map(str, ids), time.time()))
+            queue.enqueue_many(jobs, pipeline=pipe)
+            pipe.execute()
     return len(jobs)
+
+
+def started(redis: Redis, ids: Sequence[int]) -> None:
+    """Note that a job took these ids off the queue."""
+    if ids:
+        redis.zrem(WAITING, *map(str, ids))
+
+
+def waiting(redis: Redis, ids: Sequence[int], now: float | None = None) -> set[int]:
+    """The ids among `ids` whose job still waits in a queue."""
+    if not ids:
+        return set()
+    since = (now or time.time()) - WAITING_GRACE
+    scores = cast(list[float | None], redis.zmscore(WAITING, [str(i) for i in ids]))
+    return {i for i, score in zip(ids, scores, strict=True) if score is not None and score > since}
+
+
+def forget_stale(redis: Redis, now: float | None = None) -> None:
+    """Drop ids that have waited past the grace, so the set stays small."""
+    redis.zremrangebyscore(WAITING, "-inf", (now or time.time()) - WAITING_GRACE)
 
 
 def install(factory: sessionmaker[Session], queues: dict[str, Queue], batch_size: int) -> None:

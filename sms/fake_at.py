@@ -1,87 +1,121 @@
-"""A fake Africa's Talking SMS API for development, tests and benchmarks (127.0.0.1 only)."""
+"""A fake Africa's Talking SMS API for development, tests and benchmarks (127.0.0.1 only).
+
+One asyncio process speaking HTTP/1.1 with keep-alive, so it answers thousands of calls a second
+and counts every accepted message exactly (no counts to share between processes).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import html
-import itertools
 import json
 import queue
+import socket
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+from urllib.parse import parse_qs
 
 import requests
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
 
 from sms.segments import count
 
 PRICE_PER_PART = 0.8
+MAX_HEAD = 64 * 1024
+MAX_BODY = 4 * 1024 * 1024
 STATUS_NAMES = {
     100: "Processed", 101: "Success", 102: "Queued", 401: "RiskHold", 402: "InvalidSenderId",
     403: "InvalidPhoneNumber", 404: "UnsupportedNumberType", 405: "InsufficientBalance",
     406: "UserInBlacklist", 407: "CouldNotRoute", 409: "DoNotDisturbRejection",
     500: "InternalServerError", 501: "GatewayError", 502: "RejectedByGateway",
 }  # fmt: skip
+REASONS = {
+    200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    404: "Not Found", 411: "Length Required", 413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+}  # fmt: skip
+
+
+@dataclass(slots=True)
+class Answer:
+    """An HTTP answer: status, body and content type."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+@dataclass
+class Behaviour:
+    """How the fake is told to misbehave; `reset` restores these defaults."""
+
+    fail_calls: int = 0
+    fail_until: float = 0.0
+    fail_status: int = 500
+    delay: float = 0.0
+    delay_calls: int = 0
+    delay_until: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+    reports: dict[str, dict[str, str]] = field(default_factory=dict)
+    empty_answer: str = ""
 
 
 @dataclass
 class FakeState:
-    """What the fake has accepted and how it is told to misbehave."""
+    """What the fake has accepted and how it behaves."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    per_number: Counter[str] = field(default_factory=Counter)
+    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     inbox: dict[str, list[tuple[float, str, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     calls: int = 0
-    fail_calls: int = 0
-    fail_until: float = 0.0
-    delay: float = 0.0
-    delay_calls: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
+    connections: int = 0
+    next_id: int = 0
+    behaviour: Behaviour = field(default_factory=Behaviour)
     callback_url: str = ""
-    ids: Iterable[int] = field(default_factory=itertools.count)
 
     def control(self, orders: dict[str, Any]) -> None:
-        """Apply orders such as {"fail_calls": 3} or {"delay": 2, "delay_calls": 1}."""
+        """Apply orders such as {"fail_seconds": 2} or {"delay": 2, "delay_calls": 1}."""
         with self.lock:
             if orders.get("reset"):
-                self.counts.clear()
+                self.per_number.clear()
+                self.pairs.clear()
                 self.inbox.clear()
-                self.calls = 0
-            self.fail_calls = int(orders.get("fail_calls", self.fail_calls))
-            if "fail_seconds" in orders:
-                self.fail_until = time.monotonic() + float(orders["fail_seconds"])
-            self.delay = float(orders.get("delay", self.delay))
-            self.delay_calls = int(orders.get("delay_calls", self.delay_calls))
-            self.statuses.update({k: int(v) for k, v in orders.get("statuses", {}).items()})
+                self.calls = self.connections = 0
+                self.behaviour = Behaviour()
+            _apply_orders(self.behaviour, orders, time.monotonic())
             self.callback_url = str(orders.get("callback_url", self.callback_url))
 
     def stats(self) -> dict[str, int]:
-        """Count calls, accepted messages, distinct (number, text) pairs and duplicates."""
+        """Count calls and accepted messages; duplicates are repeats to one number."""
         with self.lock:
-            accepted = sum(self.counts.values())
+            accepted = sum(self.per_number.values())
             return {
                 "calls": self.calls,
+                "connections": self.connections,
                 "accepted": accepted,
-                "unique": len(self.counts),
-                "duplicates": accepted - len(self.counts),
+                "unique": len(self.per_number),
+                "duplicates": accepted - len(self.per_number),
+                "pairs": len(self.pairs),
+                "repeated_pairs": accepted - len(self.pairs),
             }
 
-    def next_call(self) -> tuple[bool, float]:
-        """Count a call and say whether to fail it and how long to stall it."""
+    def next_call(self) -> tuple[int, float, str]:
+        """Count a call; say which HTTP status to fail it with (0: none), the stall, any note."""
         with self.lock:
+            rules, now = self.behaviour, time.monotonic()
             self.calls += 1
-            failing = self.fail_calls > 0 or time.monotonic() < self.fail_until
-            self.fail_calls = max(0, self.fail_calls - 1)
-            stall = self.delay if self.delay_calls > 0 else 0.0
-            self.delay_calls = max(0, self.delay_calls - 1)
-            return failing, stall
+            failing = rules.fail_calls > 0 or now < rules.fail_until
+            rules.fail_calls = max(0, rules.fail_calls - 1)
+            stall = rules.delay if rules.delay_calls > 0 or now < rules.delay_until else 0.0
+            rules.delay_calls = max(0, rules.delay_calls - 1)
+            return (rules.fail_status if failing else 0), stall, rules.empty_answer
 
     def accept(self, numbers: list[str], text: str, sender: str) -> list[dict[str, Any]]:
         """Record the numbers AT would send `text` to and build its per-recipient answer."""
@@ -90,13 +124,36 @@ class FakeState:
         rows = []
         with self.lock:
             for number in numbers:
-                code = self.statuses.get(number, 101)
-                message_id = f"ATXid_{next(iter(self.ids))}" if code < 200 else "None"
+                code = self.behaviour.statuses.get(number, 101)
+                message_id = "None"
                 if code < 200:
-                    self.counts[(number, text)] += 1
+                    self.next_id += 1
+                    message_id = f"ATXid_{self.next_id}"
+                    self.per_number[number] += 1
+                    self.pairs[(number, text)] += 1
                     self.inbox[number].append((now, text, sender))
                 rows.append(_recipient(number, code, cost if code < 200 else "0", message_id))
         return rows
+
+    def final_report(self, number: str) -> dict[str, str]:
+        """The final delivery status AT will report for `number` (Success unless told)."""
+        with self.lock:
+            return dict(self.behaviour.reports.get(number, {"status": "Success"}))
+
+
+def _apply_orders(rules: Behaviour, orders: dict[str, Any], now: float) -> None:
+    rules.fail_calls = int(orders.get("fail_calls", rules.fail_calls))
+    rules.fail_status = int(orders.get("fail_status", rules.fail_status))
+    if "fail_seconds" in orders:
+        rules.fail_until = now + float(orders["fail_seconds"])
+    rules.delay = float(orders.get("delay", rules.delay))
+    rules.delay_calls = int(orders.get("delay_calls", rules.delay_calls))
+    if "delay_seconds" in orders:
+        rules.delay_until = now + float(orders["delay_seconds"])
+    rules.statuses.update({k: int(v) for k, v in orders.get("statuses", {}).items()})
+    for number, report in orders.get("reports", {}).items():
+        rules.reports[number] = {str(k): str(v) for k, v in report.items()}
+    rules.empty_answer = str(orders.get("empty_answer", rules.empty_answer) or "")
 
 
 def _recipient(number: str, code: int, cost: str, message_id: str) -> dict[str, Any]:
@@ -106,64 +163,64 @@ def _recipient(number: str, code: int, cost: str, message_id: str) -> dict[str, 
 
 
 class FakeAT:
-    """The WSGI application: /version1/messaging, /control, /stats, /inbox."""
+    """The application: /version1/messaging, /control, /stats, /inbox."""
 
     def __init__(self) -> None:
         self.state = FakeState()
         self.reports: queue.Queue[dict[str, str]] = queue.Queue()
         threading.Thread(target=self._post_reports, daemon=True).start()
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        response = self.route(request)
-        return response(environ, start_response)
-
-    def route(self, request: Request) -> Response:
-        """Answer one request."""
-        path = request.path.rstrip("/")
-        if request.method == "POST" and path.endswith("/messaging"):
-            return self.messaging(request)
-        if request.method == "POST" and path == "/control":
-            self.state.control(request.get_json(force=True, silent=True) or {})
-            return _json(self.state.stats(), 200)
+    def respond(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[Answer, float]:
+        """Answer one request; also say how long to hold the answer back."""
+        path = path.split("?", 1)[0].rstrip("/")
+        if method == "POST" and path.endswith("/messaging"):
+            return self.messaging(headers, body)
+        if method == "POST" and path == "/control":
+            self.state.control(_json_object(body))
+            return _json(self.state.stats(), 200), 0.0
         if path == "/stats":
-            return _json(self.state.stats(), 200)
+            return _json(self.state.stats(), 200), 0.0
         if path == "/inbox":
-            return Response(self.inbox_page(), mimetype="text/html")
-        return Response("not found", status=404)
+            return Answer(200, self.inbox_page().encode(), "text/html; charset=utf-8"), 0.0
+        return Answer(404, b"not found", "text/plain"), 0.0
 
-    def messaging(self, request: Request) -> Response:
+    def messaging(self, headers: dict[str, str], body: bytes) -> tuple[Answer, float]:
         """Behave like POST /version1/messaging."""
-        if not request.headers.get("apiKey"):
-            return Response("The supplied authentication is invalid", status=401)
-        failing, stall = self.state.next_call()
-        if stall:
-            time.sleep(stall)
-        if failing:
-            return Response("Internal Server Error", status=500)
-        numbers = [n for n in request.form.get("to", "").split(",") if n]
-        text = request.form.get("message", "")
-        rows = self.state.accept(numbers, text, request.form.get("from", "HUDUMA"))
+        if not headers.get("apikey"):
+            return Answer(401, b"The supplied authentication is invalid", "text/plain"), 0.0
+        failure, stall, empty = self.state.next_call()
+        if failure:
+            return Answer(failure, REASONS.get(failure, "Error").encode(), "text/plain"), stall
+        if empty:
+            return _json({"SMSMessageData": {"Message": empty, "Recipients": []}}, 201), stall
+        form = parse_qs(body.decode("utf-8", "replace"))
+        numbers = [n for n in form.get("to", [""])[0].split(",") if n]
+        text = form.get("message", [""])[0]
+        # AT has taken the messages even when its answer is slow to come back.
+        rows = self.state.accept(numbers, text, form.get("from", ["HUDUMA"])[0])
         self._queue_reports(rows)
         sent = sum(1 for r in rows if r["statusCode"] < 200)
         total = sum(float(r["cost"].split()[-1]) for r in rows)
         note = f"Sent to {sent}/{len(rows)} Total Cost: KES {total:.4f}"
-        return _json({"SMSMessageData": {"Message": note, "Recipients": rows}}, 201)
+        return _json({"SMSMessageData": {"Message": note, "Recipients": rows}}, 201), stall
 
     def _queue_reports(self, rows: list[dict[str, Any]]) -> None:
         if not self.state.callback_url:
             return
         for row in rows:
             if row["statusCode"] < 200:
-                self.reports.put({"id": row["messageId"], "status": "Success",
-                                  "phoneNumber": row["number"], "networkCode": "63902",
-                                  "retryCount": "0"})  # fmt: skip
+                final = self.state.final_report(row["number"])
+                self.reports.put({"id": row["messageId"], "phoneNumber": row["number"],
+                                  "networkCode": "63902", "retryCount": "0", **final})  # fmt: skip
 
     def _post_reports(self) -> None:
+        session = requests.Session()
         while True:
             report = self.reports.get()
             try:
-                requests.post(self.state.callback_url, data=report, timeout=5)
+                session.post(self.state.callback_url, data=report, timeout=5)
             except requests.RequestException:
                 pass  # a lost report is what real networks do too
 
@@ -179,6 +236,14 @@ class FakeAT:
         )
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        found = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _inbox_block(number: str, texts: list[tuple[float, str, str]]) -> str:
     items = "".join(
         f"<li><small>{time.strftime('%H:%M:%S', time.localtime(at))} from "
@@ -188,27 +253,167 @@ def _inbox_block(number: str, texts: list[tuple[float, str, str]]) -> str:
     return f"<h2>{html.escape(number)}</h2><ul>{items}</ul>"
 
 
-def _json(payload: object, status: int) -> Response:
+def _json(payload: object, status: int) -> Answer:
     # The SDK compares the header exactly: no "; charset=utf-8".
-    response = Response(json.dumps(payload), status=status)
-    response.headers["Content-Type"] = "application/json"
-    return response
+    return Answer(status, json.dumps(payload).encode())
 
 
-class QuietHandler(WSGIRequestHandler):
-    """Log nothing per request: the benchmark sends hundreds a second."""
+def _head(status: int, content_type: str, length: int, keep_alive: bool) -> bytes:
+    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}",
+             f"Content-Type: {content_type}", f"Content-Length: {length}"]  # fmt: skip
+    if not keep_alive:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
+
+def parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
+    """Split a request head into method, target, version and lower-cased headers."""
+    lines = raw.decode("latin-1").split("\r\n")
+    method, target, version = lines[0].split(" ", 2)
+    headers = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return method.upper(), target, version.strip().upper(), headers
 
 
-def serve(port: int, host: str = "127.0.0.1", callback_url: str = "") -> BaseWSGIServer:
-    """Build a threaded server for a new fake (port 0 picks a free one)."""
+def keeps_alive(version: str, headers: dict[str, str]) -> bool:
+    """HTTP/1.1 keeps the connection unless told not to; HTTP/1.0 only when asked."""
+    connection = headers.get("connection", "").lower()
+    if version == "HTTP/1.1":
+        return connection != "close"
+    return connection == "keep-alive"
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: parse requests in order, answer each (HTTP/1.1 keep-alive)."""
+
+    def __init__(self, server: FakeServer) -> None:
+        self.server = server
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.holding = False  # an answer held back (a stall): later requests wait their turn
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        with self.server.app.state.lock:
+            self.server.app.state.connections += 1
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.holding:
+            self.process()
+
+    def process(self) -> None:
+        """Answer every complete request in the buffer, stopping at a held-back answer."""
+        while self.transport is not None and not self.transport.is_closing():
+            request = self.next_request()
+            if request is None:
+                return
+            answer, stall, alive = request
+            if stall > 0:
+                self.holding = True
+                loop = asyncio.get_running_loop()
+                loop.call_later(stall, self.release, answer, alive)
+                return
+            self.send(answer, alive)
+
+    def next_request(self) -> tuple[Answer, float, bool] | None:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > MAX_HEAD:
+                self.send(Answer(431, b"head too large", "text/plain"), False)
+            return None
+        try:
+            method, target, version, headers = parse_head(bytes(self.buffer[:end]))
+            length = int(headers.get("content-length") or 0)
+        except ValueError:
+            self.send(Answer(400, b"bad request", "text/plain"), False)
+            return None
+        if "transfer-encoding" in headers or not 0 <= length <= MAX_BODY:
+            self.send(Answer(411, b"send a Content-Length under 4 MB", "text/plain"), False)
+            return None
+        if len(self.buffer) < end + 4 + length:
+            return None
+        body = bytes(self.buffer[end + 4 : end + 4 + length])
+        del self.buffer[: end + 4 + length]
+        answer, stall = self.server.app.respond(method, target, headers, body)
+        return answer, stall, keeps_alive(version, headers)
+
+    def release(self, answer: Answer, alive: bool) -> None:
+        """Send a held-back answer, then go on with what arrived meanwhile."""
+        self.holding = False
+        self.send(answer, alive)
+        self.process()
+
+    def send(self, answer: Answer, alive: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return  # the client gave up waiting (a timeout): nothing to answer
+        head = _head(answer.status, answer.content_type, len(answer.body), alive)
+        self.transport.write(head + answer.body)
+        if not alive:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+
+class FakeServer:
+    """Serve a FakeAT on a socket bound at construction (port 0 picks a free one)."""
+
+    def __init__(self, app: FakeAT, host: str, port: int) -> None:
+        self.app = app
+        self.socket = socket.create_server((host, port), backlog=1024, reuse_port=False)
+        self.server_port: int = self.socket.getsockname()[1]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._entered, self._running = threading.Event(), threading.Event()
+        self._halt, self._stopped = threading.Event(), threading.Event()
+
+    def serve_forever(self) -> None:
+        """Answer requests until `shutdown` is called."""
+        self._entered.set()
+        try:
+            if not self._halt.is_set():
+                asyncio.run(self._serve())
+        finally:
+            self._running.set()
+            self._stopped.set()
+
+    async def _serve(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        try:
+            server = await self._loop.create_server(lambda: Connection(self), sock=self.socket)
+        finally:
+            self._running.set()
+        async with server:
+            if not self._halt.is_set():
+                await self._stop.wait()
+
+    def shutdown(self) -> None:
+        """Stop serving and wait for the loop to end (call from another thread)."""
+        self._halt.set()
+        if not self._entered.is_set():
+            return
+        self._running.wait(timeout=10)
+        if self._loop is not None and self._stop is not None and not self._stopped.is_set():
+            try:
+                self._loop.call_soon_threadsafe(self._stop.set)
+            except RuntimeError:
+                pass  # the loop has just finished by itself
+        self._stopped.wait(timeout=10)
+
+    def server_close(self) -> None:
+        """Close the listening socket."""
+        self.socket.close()
+
+
+def serve(port: int, host: str = "127.0.0.1", callback_url: str = "") -> FakeServer:
+    """Build a server for a new fake (port 0 picks a free one); call serve_forever to run it."""
     app = FakeAT()
     app.state.callback_url = callback_url
-    server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
-    server.socket.listen(1024)
-    return server
+    return FakeServer(app, host, port)
 
 
 def main() -> None:
@@ -219,7 +424,10 @@ def main() -> None:
     args = parser.parse_args()
     server = serve(args.port, callback_url=args.callback_url)
     print(f"fake AT on http://127.0.0.1:{server.server_port}/version1", flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from sms.notices import languages
 from sms.outbox import queue_message
 from sms.ratelimit import allow_reply
 from sms.templates import kind_values, render, status_words
+from sms.tickets import SMS_HELP, open_ticket
 
 KEYWORDS = {
     "STATUS": ("status", "en"), "HALI": ("status", "sw"),
@@ -50,16 +51,18 @@ def parse(text: str) -> Parsed:
 
 def record_inbound(session: Session, form: Mapping[str, str]) -> InboundMessage | None:
     """Store an inbound SMS once per AT id; None for a replay or a bad sender."""
-    at_id = (form.get("id") or "").strip()[:80]
+    at_id = (form.get("id") or "").replace("\x00", "").strip()[:80]
     try:
         phone = normalise_phone(form.get("from", ""))
     except InvalidPhone:
         return None
     if not at_id or session.scalar(select(InboundMessage.id).where(InboundMessage.at_id == at_id)):
         return None
-    inbound = InboundMessage(at_id=at_id, phone=phone, to=(form.get("to") or "")[:20],
-                             text=(form.get("text") or "")[:1000], link_id=form.get("linkId"),
-                             network_code=(form.get("networkCode") or "")[:8] or None)  # fmt: skip
+    clean = {k: (form.get(k) or "").replace("\x00", "") for k in ("to", "text", "linkId",
+                                                                  "networkCode")}  # fmt: skip
+    inbound = InboundMessage(at_id=at_id, phone=phone, to=clean["to"][:20],
+                             text=clean["text"][:1000], link_id=clean["linkId"][:80] or None,
+                             network_code=clean["networkCode"][:8] or None)  # fmt: skip
     try:
         with session.begin_nested():
             session.add(inbound)
@@ -75,6 +78,10 @@ def respond(session: Session, redis: Redis, settings: Settings, inbound: Inbound
     preferred = languages(session, [inbound.phone], settings.default_language)[inbound.phone]
     language = parsed.language or preferred
     body = reply_text(session, inbound.phone, parsed, language)
+    if parsed.action in ("help", "other"):
+        # Someone asking for help, or writing what no keyword matches, wants a person.
+        summary = "Asked for help by SMS" if parsed.action == "help" else "SMS staff should read"
+        open_ticket(session, SMS_HELP, inbound.phone, summary, inbound_id=inbound.id)
     if allow_reply(redis, inbound.phone, settings.sms_replies_per_hour):
         queue_message(session, recipient=inbound.phone, body=body, kind="reply",
                       idempotency_key=f"reply:{inbound.at_id}", language=language)  # fmt: skip

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from models import MessageClass, OptOut
+from models import MessageClass, OptOut, utcnow
+from sms.outbox import among, dialect_of
 
 BLACKLIST = "blacklist"
 STOP = "stop"
 AT_OPTOUT = "at_optout"
 
 
-def reasons(session: Session, phones: Iterable[str]) -> dict[str, str]:
+def reasons(session: Session | Connection, phones: Iterable[str]) -> dict[str, str]:
     """Map each listed phone to its opt-out reason."""
     wanted = list(set(phones))
     if not wanted:
         return {}
-    rows = session.execute(select(OptOut.phone, OptOut.reason).where(OptOut.phone.in_(wanted)))
+    rows = session.execute(
+        select(OptOut.phone, OptOut.reason).where(among(session, OptOut.phone, wanted))
+    )
     return {phone: reason for phone, reason in rows}
 
 
@@ -30,14 +35,18 @@ def blocks(reason: str | None, message_class: str) -> bool:
     return reason == BLACKLIST or message_class == MessageClass.AWARENESS
 
 
-def add(session: Session, phone: str, reason: str, source: str) -> None:
-    """Record an opt-out; a blacklist entry is never softened to a STOP."""
-    row = session.scalars(select(OptOut).where(OptOut.phone == phone)).first()
-    if row is None:
-        session.add(OptOut(phone=phone, reason=reason, source=source))
-    elif reason == BLACKLIST:
-        row.reason, row.source = reason, source
-    session.flush()
+def add(session: Session | Connection, phone: str, reason: str, source: str) -> None:
+    """Record an opt-out (safe when two workers add one number at once); a blacklist is kept."""
+    insert = postgresql_insert if dialect_of(session) == "postgresql" else sqlite_insert
+    row = {"phone": phone, "reason": reason, "source": source, "created_at": utcnow()}
+    statement = insert(OptOut).values(**row)
+    if reason == BLACKLIST:
+        statement = statement.on_conflict_do_update(
+            index_elements=[OptOut.phone], set_={"reason": reason, "source": source}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=[OptOut.phone])
+    session.execute(statement)
 
 
 def remove(session: Session, phone: str) -> bool:

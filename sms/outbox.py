@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, text
+import psycopg
+from psycopg import sql
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Table,
+    any_,
+    bindparam,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Message, MessageClass
@@ -13,6 +28,25 @@ from models import Message, MessageClass
 PENDING_KEY = "outbox_pending"
 BULK_PENDING_KEY = "outbox_pending_bulk"
 Dispatch = Callable[[list[int]], None]
+
+
+def dialect_of(executor: Session | Connection) -> str:
+    """The database dialect a session or connection talks to."""
+    if isinstance(executor, Connection):
+        return str(executor.dialect.name)
+    return str(executor.get_bind().dialect.name)
+
+
+def among(
+    executor: Session | Connection, column: Any, values: Iterable[Any]
+) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL one array parameter, not a parameter per value."""
+    wanted = list(values)
+    if dialect_of(executor) == "postgresql":
+        return cast(
+            ColumnElement[bool], column == any_(bindparam(None, wanted, ARRAY(column.type)))
+        )
+    return cast(ColumnElement[bool], column.in_(wanted))
 
 
 def is_bulk(message_class: str, broadcast_id: int | None) -> bool:
@@ -73,16 +107,60 @@ def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     if ids is None:
         statement = insert(model).returning(model.id, sort_by_parameter_order=True)
         return [int(i) for i in session.scalars(statement, rows)]
-    session.execute(insert(model), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+    copy_rows(session, model.__table__, [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
     return ids
 
 
-def queue_messages(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many messages (dicts of Message columns) at once, skipping known keys."""
-    keys = [row["idempotency_key"] for row in rows]
-    known = set(
-        session.scalars(select(Message.idempotency_key).where(Message.idempotency_key.in_(keys)))
+def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Write rows with PostgreSQL's COPY: a tenth of the cost of one INSERT per row.
+
+    Columns a row leaves out get their Python-side default (evaluated once for the batch).
+    """
+    dialect = session.get_bind().dialect
+    given = sorted(set().union(*rows))
+    defaults = {
+        c.name: _default_value(c)
+        for c in table.columns
+        if c.name not in given and c.default is not None
+    }
+    names = [*given, *defaults]
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
     )
+    raw: Any = session.connection().connection.driver_connection
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                values = [row.get(name) for name in given] + list(defaults.values())
+                copy.write_row([p(v) if p else v for p, v in zip(processors, values, strict=True)])
+    except psycopg.Error as exc:
+        # Raise what SQLAlchemy would (IntegrityError...), so callers handle one family.
+        raise DBAPIError.instance(str(statement), None, exc, psycopg.Error) from exc
+
+
+def _default_value(column: Column[Any]) -> Any:
+    default = column.default
+    if getattr(default, "is_callable", False):
+        return default.arg(None)  # type: ignore[union-attr]
+    return getattr(default, "arg", None)
+
+
+def queue_messages(
+    session: Session, rows: list[dict[str, Any]], *, new_keys: bool = False
+) -> list[int]:
+    """Insert many messages (dicts of Message columns) at once, skipping known keys.
+
+    `new_keys` says every key names something created in this transaction (a new event id),
+    so none can exist yet and the lookup is skipped.
+    """
+    known: set[str] = set()
+    if not new_keys:
+        keys = [row["idempotency_key"] for row in rows]
+        lookup = select(Message.idempotency_key).where(
+            among(session, Message.idempotency_key, keys)
+        )
+        known = set(session.scalars(lookup))
     fresh = [row for row in rows if row["idempotency_key"] not in known]
     if not fresh:
         return []

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, joinedload
 
 from config import Settings
-from models import Booking, BookingStatus, Document, DocumentStatus, Slot, Ticket
+from models import Booking, BookingStatus, Document, DocumentStatus, Slot
 from sms.notices import centre_names, languages
 from sms.outbox import queue_message
 from sms.templates import kind_values, language_of, render
+from sms.tickets import UNCOLLECTED, open_ticket
 
 SW_DAYS = ("Jumatatu", "Jumanne", "Jumatano", "Alhamisi", "Ijumaa", "Jumamosi", "Jumapili")
 EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -54,39 +56,51 @@ def remind_bookings(session: Session, settings: Settings, now: datetime) -> int:
     return len(bookings)
 
 
+def due_documents(now: datetime, days: list[int], after: int, page: int) -> Select[Any]:
+    """Documents whose next reminder is due, in id order after `after` (decided in SQL)."""
+    # Reminder n is due once the document has waited days[n]: one threshold per count sent.
+    threshold = case(
+        *((Document.reminders_sent == n, now - timedelta(days=d)) for n, d in enumerate(days)),
+        else_=None,
+    )
+    return (
+        select(Document)
+        .where(Document.status == DocumentStatus.READY_FOR_COLLECTION,
+               Document.reminders_sent < len(days), Document.status_changed_at <= threshold,
+               Document.id > after)
+        .order_by(Document.id)
+        .limit(page)
+    )  # fmt: skip
+
+
 def remind_uncollected(
-    session: Session, settings: Settings, now: datetime, limit: int = 5000
+    session: Session, settings: Settings, now: datetime, page: int = 1000, pages: int = 50
 ) -> int:
     """Remind owners of documents still waiting; after the last reminder, open a call ticket."""
     days = sorted(settings.reminder_days)
-    if not days:
-        return 0
-    waiting = session.scalars(
-        select(Document).where(Document.status == DocumentStatus.READY_FOR_COLLECTION,
-                               Document.reminders_sent < len(days),
-                               Document.status_changed_at <= now - timedelta(days=days[0]))
-        .order_by(Document.id).limit(limit)
-    ).all()  # fmt: skip
-    due = [
-        d for d in waiting if d.status_changed_at <= now - timedelta(days=days[d.reminders_sent])
-    ]
+    reminded, after = 0, 0
+    for _ in range(pages if days else 0):
+        due = list(session.scalars(due_documents(now, days, after, page)))
+        if not due:
+            break
+        _remind_page(session, settings, due, days)
+        reminded, after = reminded + len(due), due[-1].id
+    return reminded
+
+
+def _remind_page(
+    session: Session, settings: Settings, due: list[Document], days: list[int]
+) -> None:
     langs = languages(session, (d.owner_phone for d in due), settings.default_language)
     centres = centre_names(session, (d.centre_id for d in due))
     for document in due:
-        _remind(
-            session, document, langs[document.owner_phone], centres.get(document.centre_id or 0, "")
-        )
+        language = langs[document.owner_phone]
+        _remind(session, document, language, centres.get(document.centre_id or 0, ""))
         if document.reminders_sent == len(days):
             document.needs_call = True
-            session.add(
-                Ticket(
-                    reason="uncollected",
-                    phone=document.owner_phone,
-                    document_id=document.id,
-                    summary=f"{document.reference} uncollected after {days[-1]} days",
-                )
-            )
-    return len(due)
+            summary = f"{document.reference} uncollected after {days[-1]} days"
+            open_ticket(session, UNCOLLECTED, document.owner_phone, summary,
+                        document_id=document.id, append=True)  # fmt: skip
 
 
 def _remind(session: Session, document: Document, language: str, centre: str) -> None:

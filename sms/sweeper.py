@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from redis import Redis
 from rq import Queue
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import Broadcast, BroadcastStatus, Message, MessageStatus, utcnow
-from sms.dispatch import chunks, enqueue_messages
+from sms.dispatch import enqueue_messages, forget_stale, waiting
 from sms.outbox import is_bulk
 
 S = MessageStatus
+PAGE = 5000
+MAX_PAGES = 200
 
 
 def sweep(
@@ -23,22 +26,30 @@ def sweep(
     now: datetime | None = None,
     limit: int = 50_000,
 ) -> int:
-    """Re-enqueue messages left pending, due for a retry, or whose sending lease expired."""
+    """Re-enqueue messages left pending, due for a retry, or whose sending lease expired.
+
+    Messages whose job still waits in a queue are left alone, so a backlog is not doubled.
+    """
     now = now or utcnow()
-    lease = timedelta(seconds=settings.sms_lease_seconds)
+    redis: Redis = queues[next(iter(queues))].connection
     with factory.begin() as session:
         expire_leases(session, now)
-        rows = session.execute(due_query(now, lease).limit(limit)).all()
-        for batch in chunks([row.id for row in rows], 1000):
-            session.execute(
-                update(Message)
-                .where(Message.id.in_(batch))
-                .values(status=S.QUEUED, next_attempt_at=now + lease)
-            )
-    for bulk in (False, True):
-        ids = [r.id for r in rows if is_bulk(r.message_class, r.broadcast_id) == bulk]
-        enqueue_messages(queues, ids, bulk=bulk, batch_size=settings.sms_batch_size)
-    return len(rows)
+    forget_stale(redis)
+    found = {False: list[int](), True: list[int]()}
+    after, pages = 0, 0
+    while sum(map(len, found.values())) < limit and pages < MAX_PAGES:
+        with factory() as session:
+            rows = session.execute(due_query(now, settings, after).limit(PAGE)).all()
+        if not rows:
+            break
+        idle = waiting(redis, [row.id for row in rows])
+        for row in rows:
+            if row.id not in idle:
+                found[is_bulk(row.message_class, row.broadcast_id)].append(row.id)
+        after, pages = rows[-1].id, pages + 1
+    for bulk, ids in found.items():
+        enqueue_messages(queues, ids[:limit], bulk=bulk, batch_size=settings.sms_batch_size)
+    return sum(len(ids[:limit]) for ids in found.values())
 
 
 def expire_leases(session: Session, now: datetime) -> None:
@@ -50,8 +61,9 @@ def expire_leases(session: Session, now: datetime) -> None:
     )
 
 
-def due_query(now: datetime, lease: timedelta):  # type: ignore[no-untyped-def]
-    """Pending rows older than a lease, and queued rows whose time has come."""
+def due_query(now: datetime, settings: Settings, after: int = 0) -> Select[int, str, int | None]:
+    """Pending rows older than a lease, and queued rows whose time has come, by id."""
+    lease = timedelta(seconds=settings.sms_lease_seconds)
     stuck_pending = and_(Message.status == S.PENDING, Message.created_at <= now - lease)
     due_queued = and_(
         Message.status == S.QUEUED,
@@ -60,7 +72,7 @@ def due_query(now: datetime, lease: timedelta):  # type: ignore[no-untyped-def]
     return (
         select(Message.id, Message.message_class, Message.broadcast_id)
         .outerjoin(Broadcast, Message.broadcast_id == Broadcast.id)
-        .where(or_(stuck_pending, due_queued))
+        .where(Message.id > after, or_(stuck_pending, due_queued))
         .where(or_(Broadcast.status.is_(None), Broadcast.status != BroadcastStatus.PAUSED))
         .order_by(Message.id)
     )

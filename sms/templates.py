@@ -25,7 +25,7 @@ KINDS = {
                                    "ID card", "kitambulisho"),
     "DEATH_CERTIFICATE": KindWords("death certificate", "Cheti cha kifo", "kiko",
                                    "ID card", "kitambulisho"),
-    "GOOD_CONDUCT": KindWords("good conduct certificate", "Cheti chako cha tabia njema", "kiko",
+    "GOOD_CONDUCT": KindWords("good conduct certificate", "Cheti cha tabia njema", "kiko",
                               "ID card", "kitambulisho"),
     "DRIVING_LICENCE": KindWords("driving licence", "Leseni yako ya udereva", "iko",
                                  "ID card", "kitambulisho"),
@@ -45,7 +45,7 @@ STATUS_WORDS = {
 
 TEXTS: dict[str, dict[str, str]] = {
     "ready": {
-        "en": "HUDUMA: Your {kind} {ref} is ready to collect at {centre}. "
+        "en": "HUDUMA: Your {kind} {ref} is ready at {centre}. "
         "Bring {bring}. Collection is FREE. Code {code}. Help: 1919",
         "sw": "HUDUMA: {kind} {ref} {verb} tayari kuchukuliwa {centre}. "
         "Beba {bring}. Ni BURE. Msimbo {code}. Msaada: 1919",

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models import Document, InboundMessage, Message, OptOut, utcnow
+from sms.delivery import deliver
 from tests.conftest import TEST_TOKEN
 from tests.sms.conftest import add_message, message
 
@@ -113,3 +114,60 @@ def test_at_opt_out_callback_suppresses_awareness(client, db_session):
     form = {"senderId": "HUDUMA", "phoneNumber": PHONE}
     assert client.post(f"/sms/opt-outs?token={TEST_TOKEN}", data=form).status_code == 200
     assert db_session.scalars(select(OptOut.reason)).one() == "at_optout"
+
+
+def test_failed_report_for_a_blacklisted_user_suppresses_the_number(app, client, db_session):
+    add_message(app)
+    db_session.execute(update(Message).values(status="sent", at_message_id="ATXid_9"))
+    db_session.commit()
+    form = {"id": "ATXid_9", "status": "Failed", "failureReason": "UserInBlackList"}
+    for _ in range(2):  # a replay, too, leaves one entry
+        client.post(f"/sms/delivery-reports?token={TEST_TOKEN}", data=form)
+    assert [(o.phone, o.reason) for o in db_session.scalars(select(OptOut))] == [
+        ("+254700000001", "blacklist")
+    ]
+
+
+def test_other_failure_reasons_suppress_nothing(app, client, db_session):
+    add_message(app)
+    db_session.execute(update(Message).values(status="sent", at_message_id="ATXid_10"))
+    db_session.commit()
+    form = {"id": "ATXid_10", "status": "Failed", "failureReason": "UserIsInactive"}
+    client.post(f"/sms/delivery-reports?token={TEST_TOKEN}", data=form)
+    assert db_session.scalars(select(OptOut)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "start"),
+    [
+        ("STATUS HK-ID-482913", "en", "HUDUMA: Your ID card (ref HK-ID-482913) is being processed"),
+        ("hali HK-ID-482913", "sw", "HUDUMA: Kitambulisho chako (ombi HK-ID-482913): inashug"),
+        ("HELP", "en", "HUDUMA: Send STATUS <ref> to check an application"),
+        ("msaada", "sw", "HUDUMA: Tuma HALI <nambari ya ombi> kuangalia ombi"),
+    ],
+)  # fmt: skip
+def test_keywords_are_answered_in_the_language_they_were_written_in(
+    app, client, db_session, delivery, fake_at, text, language, start
+):
+    db_session.add(Document(reference="HK-ID-482913", kind="ID_CARD", owner_phone=PHONE,
+                            status="PROCESSING", status_changed_at=utcnow()))  # fmt: skip
+    db_session.commit()
+    _inbound(client, text)
+    reply = db_session.scalars(select(Message).where(Message.kind == "reply")).one()
+    assert reply.language == language and reply.body.startswith(start)
+    deliver(delivery, [reply.id])
+    assert fake_at.app.state.inbox[PHONE][0][1] == reply.body  # sent through the real SDK
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/sms/delivery-reports", {"id": "ATXid_\x00", "status": "Success"}),
+        ("/sms/delivery-reports", {"id": "x" * 10_000, "status": "Failed"}),
+        ("/sms/inbound", {"from": PHONE, "text": "HELP\x00", "id": "in-\x00", "linkId": "l" * 500}),
+        ("/sms/inbound", {"from": "not a phone", "text": "x", "id": "in-9"}),
+        ("/sms/opt-outs", {"phoneNumber": "\x00"}),
+    ],
+)
+def test_odd_callback_input_is_answered_200(client, path, form):
+    assert client.post(f"{path}?token={TEST_TOKEN}", data=form).status_code == 200

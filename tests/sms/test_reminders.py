@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from models import Booking, Document, Message, Slot, Ticket
+from sms.delivery import deliver
 from sms.reminders import remind_bookings, remind_uncollected
 
 READY_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -70,3 +71,36 @@ def test_booking_reminder_the_day_before_once(seeded, db_session):
         db_session.commit()
     bodies = db_session.scalars(select(Message.body).where(Message.kind == "reminder")).all()
     assert len(bodies) == 1 and "HKA-7Q4M2 kesho" in bodies[0]
+
+
+def test_documents_waiting_longer_do_not_starve_newer_due_ones(app, db_session):
+    settings = app.extensions["huduma"].settings
+    now = READY_AT + timedelta(days=10)
+    for n in range(3):  # reminded once, not due again before day 21: selected first before
+        db_session.add(Document(reference=f"HK-ID-OLD{n}", kind="ID_CARD",
+                                owner_phone=f"+25470000004{n}", status="READY_FOR_COLLECTION",
+                                status_changed_at=READY_AT, reminders_sent=1))  # fmt: skip
+    db_session.add(Document(reference="HK-ID-NEW", kind="ID_CARD", owner_phone="+254700000049",
+                            status="READY_FOR_COLLECTION",
+                            status_changed_at=now - timedelta(days=8)))  # fmt: skip
+    db_session.commit()
+    assert remind_uncollected(db_session, settings, now, page=2) == 1
+    db_session.commit()
+    assert db_session.scalars(select(Message.recipient)).all() == ["+254700000049"]
+
+
+def test_a_reminder_for_a_booking_cancelled_since_is_dropped(seeded, db_session, delivery,
+                                                             fake_at):  # fmt: skip
+    slot = db_session.scalars(select(Slot).order_by(Slot.starts_at)).first()
+    booking = Booking(reference="HKA-7Q4M3", phone="+254700000032", slot_id=slot.id)
+    db_session.add(booking)
+    db_session.commit()
+    settings = seeded.extensions["huduma"].settings
+    remind_bookings(db_session, settings, slot.starts_at - timedelta(hours=20))
+    booking.status = "CANCELLED"
+    db_session.commit()
+    reminder = db_session.scalars(select(Message).where(Message.kind == "reminder")).one()
+    deliver(delivery, [reminder.id])
+    db_session.refresh(reminder)
+    assert (reminder.status, reminder.failure_reason) == ("cancelled", "BookingNotActive")
+    assert fake_at.stats()["calls"] == 0

@@ -47,15 +47,55 @@ def test_one_call_carries_many_recipients(settings, fake_at):
     assert fake_at.stats()["calls"] == 1
 
 
-def test_http_500_is_transient(settings, fake_at):
+def test_http_500_is_transient_and_keeps_the_status(settings, fake_at):
     fake_at.control(fail_calls=1)
-    assert ATSender(settings).send("Hello", [NUMBER])[NUMBER].reason == "HttpError"
+    outcome = ATSender(settings).send("Hello", [NUMBER])[NUMBER]
+    assert (outcome.result, outcome.reason, outcome.status_code) == (RETRY, "HTTP 500", 500)
 
 
-def test_bad_key_is_an_http_error_to_retry(settings, fake_at):
-    sender = ATSender(settings.with_overrides(at_api_key=""))
-    sender.service._headers["apiKey"] = ""
-    assert ATSender.send(sender, "Hello", [NUMBER])[NUMBER].result == RETRY
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_is_retried_and_logged_once_per_burst(settings, fake_at, caplog, status):
+    fake_at.control(fail_calls=3, fail_status=status)
+    sender = ATSender(settings)
+    outcomes = [sender.send("Hello", [NUMBER])[NUMBER] for _ in range(3)]
+    assert {(o.result, o.reason) for o in outcomes} == {(RETRY, f"HTTP {status}")}
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "AT_API_KEY" in r.message]
+    assert len(errors) == 1
+
+
+def test_a_number_the_sdk_refuses_fails_alone(settings, fake_at):
+    outcomes = ATSender(settings).send("Hello", [NUMBER, "0700000002", "+254700000003"])
+    assert (outcomes["0700000002"].result, outcomes["0700000002"].reason) == (
+        FAILED,
+        "InvalidPhoneNumber",
+    )
+    assert outcomes[NUMBER].result == outcomes["+254700000003"].result == SENT
+    assert fake_at.stats()["calls"] == 1 and fake_at.stats()["accepted"] == 2
+
+
+def test_an_undocumented_status_code_fails_with_the_code(settings, fake_at):
+    fake_at.control(statuses={NUMBER: 499})
+    outcome = ATSender(settings).send("Hello", [NUMBER])[NUMBER]
+    assert (outcome.result, outcome.reason) == (FAILED, "UnknownStatus499")
+
+
+def test_recipients_are_matched_by_their_digits():
+    answer = {"SMSMessageData": {"Recipients": [
+        {"number": "254700000009", "statusCode": 101, "messageId": "ATXid_1"},
+    ]}}  # fmt: skip
+    assert map_response(answer, [NUMBER])[NUMBER].at_message_id == "ATXid_1"
+
+
+def test_a_recipient_missing_from_the_answer_is_retried():
+    answer = {"SMSMessageData": {"Recipients": [{"number": "+254700000001", "statusCode": 101}]}}
+    assert map_response(answer, [NUMBER])[NUMBER].reason == "NotInResponse"
+
+
+def test_calls_reuse_one_keep_alive_connection(settings, fake_at):
+    sender = ATSender(settings)
+    for n in range(5):
+        sender.send(f"Hello {n}", [NUMBER])
+    assert (fake_at.app.state.calls, fake_at.app.state.connections) == (5, 1)
 
 
 def test_slow_answer_is_a_timeout_to_retry(settings, fake_at):

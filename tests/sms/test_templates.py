@@ -25,11 +25,17 @@ def _fill(name: str, language: str, kind: str) -> str:
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", sorted(TEXTS))
 def test_every_template_is_gsm7_within_its_parts(name, language):
-    kinds = [k for k in KINDS if not (name == "ready" and k == "GOOD_CONDUCT")]
-    for kind in kinds:
+    for kind in KINDS:
         segments = count(_fill(name, language, kind))
         assert segments.encoding == GSM7
         assert segments.parts <= (2 if name in TWO_PARTS else 1), (name, language, kind)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", ["ecitizen", "ready", "uncollected"])
+def test_the_good_conduct_notices_fit_one_part(name, language):
+    segments = count(_fill(name, language, "GOOD_CONDUCT"))
+    assert (segments.encoding, segments.parts) == (GSM7, 1)
 
 
 def test_notice_carries_free_collection_help_line_and_code():
