@@ -11,6 +11,8 @@ end
 
 local threads = {}
 local counter = 0
+-- Session ids unique to this run: a later run must not find an earlier run's sessions.
+local run = os.getenv("RUN_ID") or tostring(os.time())
 
 function setup(thread)
   counter = counter + 1
@@ -49,7 +51,7 @@ function request()
   -- A phone per session and journey: a status session left open must not offer "Continue" here.
   local phone = string.format("+2547%d%02d%05d", journey == "status" and 1 or 2, tid,
     sessions % 100000)
-  local body = "sessionId=bench-" .. journey .. "-" .. tid .. "-" .. sessions ..
+  local body = "sessionId=bench-" .. run .. "-" .. journey .. "-" .. tid .. "-" .. sessions ..
     "&serviceCode=" .. urlencode("*384*1919#") .. "&phoneNumber=" .. urlencode(phone) ..
     "&networkCode=63902&text=" .. urlencode(steps[step])
   return wrk.format(nil, nil, nil, body)

@@ -1,4 +1,4 @@
-"""Keep appointment slots open for the coming working days."""
+"""Keep appointment slots open for the coming working days, in line with the centres' data."""
 
 from __future__ import annotations
 
@@ -6,12 +6,23 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jobs.context import worker_services
-from services.slots import extend_slots
+from models import utcnow
+from services.administration import apply_to_slots
 
 
 def open_slots() -> int:
-    """Open the missing slots of the horizon (centres added by staff get theirs here too)."""
+    """Reconcile future slots with hours, holidays and offers, then open the missing ones.
+
+    Reconciling hourly also re-closes a seat freed by a cancellation in a slot staff had closed.
+    """
     found = worker_services()
-    today = datetime.now(ZoneInfo(found.settings.timezone)).date()
+    tz = ZoneInfo(found.settings.timezone)
     with found.session_factory.begin() as session:
-        return extend_slots(session, start=today, count=found.settings.slot_horizon_days)
+        report = apply_to_slots(
+            session,
+            now=utcnow(),
+            today=datetime.now(tz).date(),
+            horizon=found.settings.slot_horizon_days,
+            tz=tz,
+        )
+    return report.added

@@ -47,7 +47,7 @@ def complete_booking(found: Services, payload: dict[str, Any]) -> None:
         turn = build(ctx).turn(State(lang=payload["lang"]))
         try:
             limit = found.settings.ussd_max_active_bookings
-            booking = bookings.book(session, request, now=ctx.now, limit=limit)
+            booking = bookings.book(session, request, now=ctx.now, limit=limit, tz=ctx.tz)
         except bookings.Refused:
             queue_message(session, recipient=request.phone, body=turn.t(FAILED),
                           kind="booking_failed", language=request.language,

@@ -34,23 +34,24 @@ def _labels(turn: Turn, choices: list[bookings.Choice]) -> list[tuple[str, str]]
 
 
 def _services(turn: Turn) -> list[tuple[str, str]]:
-    return _labels(turn, bookings.service_choices(ctx(turn).db))
+    return _labels(turn, ctx(turn).read(bookings.service_choices))
 
 
 def _counties(turn: Turn) -> list[tuple[str, str]]:
-    return _labels(turn, bookings.county_choices(ctx(turn).db, int(turn.data["service"])))
+    service = int(turn.data["service"])
+    return _labels(turn, ctx(turn).read(lambda db: bookings.county_choices(db, service)))
 
 
 def _centres(turn: Turn) -> list[tuple[str, str]]:
     service, county = int(turn.data["service"]), int(turn.data["county"])
-    return _labels(turn, bookings.centre_choices(ctx(turn).db, service, county))
+    return _labels(turn, ctx(turn).read(lambda db: bookings.centre_choices(db, service, county)))
 
 
 def _days(turn: Turn) -> list[tuple[str, str]]:
     hop = ctx(turn)
     service, centre = int(turn.data["service"]), int(turn.data["centre"])
     limit = hop.settings.ussd_booking_days
-    found = bookings.open_days(hop.db, service, centre, hop.now, hop.tz, limit)
+    found = hop.read(lambda db: bookings.open_days(db, service, centre, hop.now, hop.tz, limit))
     return [(day.isoformat(), day_text(turn, day)) for day in found]
 
 
@@ -58,7 +59,7 @@ def _times(turn: Turn) -> list[tuple[str, str]]:
     hop = ctx(turn)
     service, centre = int(turn.data["service"]), int(turn.data["centre"])
     day = date.fromisoformat(turn.data["day"])
-    found = bookings.open_slots(hop.db, service, centre, day, hop.now, hop.tz)
+    found = hop.read(lambda db: bookings.open_slots(db, service, centre, day, hop.now, hop.tz))
     return [(str(slot.id), _time_label(turn, slot)) for slot in found]
 
 
@@ -67,13 +68,28 @@ def _time_label(turn: Turn, slot: Slot) -> str:
     return turn.t(N_("{time} ({left} left)"), time=start, left=slot.capacity - slot.booked)
 
 
+def _time_view(turn: Turn) -> View:
+    found = _times(turn)
+    if not found:  # taken since the date was listed; Back returns to the dates
+        return View(turn.t(N_("No free times are left on that day.")))
+    return View(turn.t(N_("Choose a time")), [label for _, label in found])
+
+
 def _time_handle(turn: Turn, text: str) -> Outcome:
     found = _times(turn)
     index = choose(text, len(found))
     if index is None:
         return Invalid()
-    target = "book.confirm" if turn.data.get("idm") else "book.id"
+    target = "book.confirm" if replaces(turn) is not None and turn.data.get("idm") else "book.id"
     return Go(target, {"slot": found[index][0]})
+
+
+def replaces(turn: Turn) -> int | None:
+    """Return the booking this flow reschedules: only one chosen under My appointments now."""
+    chosen = turn.data.get("replaces", "")
+    if "mine.view" not in turn.state.stack or not chosen or chosen != turn.data.get("booking"):
+        return None
+    return int(chosen)
 
 
 def _id_handle(turn: Turn, text: str) -> Outcome:
@@ -104,8 +120,8 @@ def _confirm_view(turn: Turn) -> View:
     slot = _slot(turn)
     if slot is None:
         return View(turn.t(N_("That time is no longer available.")), end=True)
-    title = turn.t(N_("Confirm: {service}, {centre}, {when}, ID {idm}"), idm=turn.data["idm"],
-                   **summary(turn, slot))  # fmt: skip
+    values = summary(turn, slot) | {"idm": turn.data.get("idm", "")}
+    title = turn.t(N_("{service}, {centre}, {when}, ID {idm}"), **values)
     return View(title, [turn.t(N_("Confirm")), turn.t(N_("Cancel"))])
 
 
@@ -132,10 +148,10 @@ def _confirm_handle(turn: Turn, text: str) -> Outcome:
 
 def _request(turn: Turn) -> bookings.Request:
     hop, data = ctx(turn), turn.data
-    replaces = int(data["replaces"]) if data.get("replaces") else None
     return bookings.Request(
-        phone=hop.phone, slot_id=int(data["slot"]), id_masked=data["idm"], id_hash=data["idh"],
-        language=turn.state.lang, idempotency_key=hop_key(turn), replaces=replaces,
+        phone=hop.phone, slot_id=int(data["slot"]), id_masked=data.get("idm", ""),
+        id_hash=data.get("idh", ""), language=turn.state.lang, idempotency_key=hop_key(turn),
+        replaces=replaces(turn),
     )  # fmt: skip
 
 
@@ -156,7 +172,7 @@ def _book(turn: Turn) -> Booking:
     hop = ctx(turn)
     _bound_waits(turn)
     limit = hop.settings.ussd_max_active_bookings
-    booking = bookings.book(hop.db, _request(turn), now=hop.now, limit=limit)
+    booking = bookings.book(hop.db, _request(turn), now=hop.now, limit=limit, tz=hop.tz)
     queue_receipt(turn, booking, "booking_receipt", "confirmed")
     return booking
 
@@ -213,13 +229,9 @@ NODES = (
         "book.time",
         empty=N_("No free dates at this centre. Try another centre."),
     ),  # fmt: skip
-    Node(
-        "book.time",
-        lambda turn: View(turn.t(N_("Choose a time")), [label for _, label in _times(turn)]),
-        _time_handle,
-    ),  # fmt: skip
+    Node("book.time", _time_view, _time_handle),
     Node("book.id", lambda turn: View(turn.t(N_("Enter your ID number"))), _id_handle),
-    Node("book.confirm", _confirm_view, _confirm_handle),
+    Node("book.confirm", _confirm_view, _confirm_handle, acts=True),
     notice("book.done", _done_text),
     notice("book.refused", _refused_text),
     notice(

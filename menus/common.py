@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from redis import Redis
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View, choose
 
+T = TypeVar("T")
 WEEKDAYS = (
     N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
     N_("Friday"), N_("Saturday"), N_("Sunday"),
@@ -33,6 +34,21 @@ class HopContext:
     now: datetime
     started: float = 0.0
     deferred: list[Callable[[Any], None]] = field(default_factory=list)
+    reader: Session | None = None
+    loaded: dict[str, Any] = field(default_factory=dict)
+
+    def read(self, lookup: Callable[[Session], T]) -> T:
+        """Run a lookup that writes nothing outside any transaction, then free its connection.
+
+        An autocommit read saves the BEGIN and COMMIT round trips; once this hop has opened a
+        transaction, lookups join it so a hop never holds two connections.
+        """
+        if self.reader is None or self.db.in_transaction():
+            return lookup(self.db)
+        try:
+            return lookup(self.reader)
+        finally:
+            self.reader.commit()  # no round trip in autocommit: it only returns the connection
 
     @property
     def tz(self) -> ZoneInfo:

@@ -10,7 +10,7 @@ from menus.common import ctx, day_text, hop_key, listing, menu, notice
 from models import Centre, County
 from services import bookings
 from services.feedback import Rating, already_rated, give
-from ussd.engine import N_, Go, Node, Outcome, Turn, View
+from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View, choose
 
 RATINGS = (N_("Very bad"), N_("Bad"), N_("Average"), N_("Good"), N_("Very good"))
 OTHER = "other"
@@ -32,9 +32,10 @@ def _recent(turn: Turn) -> list[tuple[str, str]]:
 
 def _start_handle(turn: Turn, text: str) -> Outcome:
     found = _recent(turn)
-    if not text.isdigit() or not 1 <= int(text) <= len(found):
-        return Go("feedback.start", flash=N_("Invalid choice."), push=False)
-    value = found[int(text) - 1][0]
+    index = choose(text, len(found))
+    if index is None:
+        return Invalid()
+    value = found[index][0]
     if value == OTHER:
         return Go("feedback.county", {"fbooking": ""})
     booking_id, centre_id = value.split(":")
@@ -53,6 +54,8 @@ def _centres(turn: Turn) -> list[tuple[str, str]]:
 
 
 def _comment_handle(turn: Turn, text: str) -> Outcome:
+    if not text:
+        return Invalid(N_("Type a comment, or 1 to skip."))
     hop = ctx(turn)
     booking = turn.data.get("fbooking") or None
     rating = Rating(
@@ -84,6 +87,7 @@ NODES = (
         "feedback.comment",
         lambda turn: View(turn.t(N_("Type a short comment, or 1 to skip"))),
         _comment_handle,
+        acts=True,
     ),  # fmt: skip
     notice("feedback.done", lambda turn: turn.t(N_("Thank you. Your feedback was received."))),
     notice("feedback.twice", lambda turn: turn.t(N_("You already rated this visit. Thank you."))),

@@ -37,5 +37,5 @@ def _language_handle(turn: Turn, text: str) -> Outcome:
     return Go(ROOT, lang=lang, flash=N_("Language saved."), push=False)
 
 
-LANGUAGE = Node("language", _language_view, _language_handle)
+LANGUAGE = Node("language", _language_view, _language_handle, acts=True)
 NODES = (MAIN, LANGUAGE)

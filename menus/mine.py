@@ -75,7 +75,7 @@ NODES = (
         empty=N_("You have no upcoming appointments."),
     ),  # fmt: skip
     Node("mine.view", _view, _handle),
-    Node("mine.cancel", _cancel_view, _cancel_handle),
+    Node("mine.cancel", _cancel_view, _cancel_handle, acts=True),
     notice(
         "mine.cancelled",
         lambda turn: turn.t(

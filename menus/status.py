@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from menus.common import ctx, menu, notice
-from models import Document, DocumentKind, DocumentStatus
+from models import DocumentKind, DocumentStatus
 from services import status
 from services.codes import new_code
 from sms.outbox import queue_message
@@ -32,6 +32,19 @@ READY = {
     K.GOOD_CONDUCT: N_("Your good conduct certificate (ref {ref}) is ready. "
                        "Download it on eCitizen. It is FREE."),
 }  # fmt: skip
+READY_SCREEN = {  # the caller has just typed the kind and reference: the screen leaves them out
+    K.ID_CARD: N_("Your ID card is ready for collection at {centre}. Bring your waiting card. "
+                  "FREE."),
+    K.BIRTH_CERTIFICATE: N_("Your birth certificate is ready for collection at {centre}. "
+                            "Bring your ID. FREE."),
+    K.DEATH_CERTIFICATE: N_("Your death certificate is ready for collection at {centre}. "
+                            "Bring your ID. FREE."),
+    K.DRIVING_LICENCE: N_("Your driving licence is ready for collection at {centre}. "
+                          "Bring your ID. FREE."),
+    K.PASSPORT: N_("Your passport is ready at {centre}. Bring your ID and old passport. FREE."),
+    K.GOOD_CONDUCT: N_("Your good conduct certificate is ready. Download it on eCitizen. "
+                       "It is FREE."),
+}  # fmt: skip
 OTHER = {
     S.SUBMITTED: N_("Application {ref}: received. We will SMS you when it is ready."),
     S.PROCESSING: N_("Application {ref}: being processed. We will SMS you when it is ready."),
@@ -43,22 +56,27 @@ OTHER = {
 DOC_KEY = "doc"
 
 
-def answer(turn: Turn, document: Document) -> str:
+def answer(turn: Turn, document: status.Found) -> str:
     """Say in plain words where an application is."""
-    centre = document.centre.name if document.centre else "Huduma"
+    centre = document.centre or "Huduma"
     ref = status.mask_reference(document.reference)
     if is_ready(document):
         return turn.t(READY[K(document.kind)], ref=ref, centre=centre)
     return turn.t(OTHER.get(S(document.status), OTHER[S.PROCESSING]), ref=ref, centre=centre)
 
 
-def is_ready(document: Document) -> bool:
+def is_ready(document: status.Found) -> bool:
     """Return True when the document can be collected or downloaded."""
     return document.status in (S.READY_FOR_COLLECTION, S.AVAILABLE_ON_ECITIZEN)
 
 
-def _document(turn: Turn) -> Document | None:
-    return ctx(turn).db.get(Document, int(turn.data.get(DOC_KEY, "0") or 0))
+def _document(turn: Turn) -> status.Found | None:
+    hop = ctx(turn)
+    doc_id = int(turn.data.get(DOC_KEY, "0") or 0)
+    found = hop.loaded.get(DOC_KEY)
+    if isinstance(found, status.Found) and found.id == doc_id:
+        return found  # found by the reference on this very hop
+    return hop.read(lambda db: status.by_id(db, doc_id))
 
 
 def _reference_view(turn: Turn) -> View:
@@ -71,11 +89,12 @@ def _reference_handle(turn: Turn, text: str) -> Outcome:
     if gate is not status.Gate.OPEN:
         return Go("status.locked")
     kind = KINDS[int(turn.data["kind"])][1]
-    document = status.find(hop.db, kind, text[:40])
+    document = hop.read(lambda db: status.find(db, kind, text[:40]))
     if document is None:
         if status.record_miss(hop.redis, hop.phone_key, hop.settings):
             return Go("status.locked")
         return Invalid(N_("Not found. Check the reference."))
+    hop.loaded[DOC_KEY] = document
     return Go("status.result", {DOC_KEY: str(document.id)})
 
 
@@ -84,7 +103,8 @@ def _result_view(turn: Turn) -> View:
     if document is None:
         return View(turn.t(N_("Not found. Check the reference.")), end=True)
     if is_ready(document):
-        return View(answer(turn, document), [turn.t(N_("Get this by SMS"))])
+        text = turn.t(READY_SCREEN[K(document.kind)], centre=document.centre or "Huduma")
+        return View(text, [turn.t(N_("Get this by SMS"))])
     return View(answer(turn, document), end=True)
 
 
@@ -117,7 +137,7 @@ NODES = (
         "status.kind", N_("Which document?"), [(label, "status.ref") for label, _ in KINDS], "kind"
     ),
     Node("status.ref", _reference_view, _reference_handle),
-    Node("status.result", _result_view, _result_handle),
+    Node("status.result", _result_view, _result_handle, acts=True),
     notice("status.sent", lambda turn: turn.t(N_("We will SMS you the answer. Thank you."))),
     notice(
         "status.locked",

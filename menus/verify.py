@@ -11,6 +11,7 @@ from models import Message
 from services.codes import normalise_code
 from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View
 
+CHECKS_KEY = "ussd:verify:count:{}"
 SECRETISH = re.compile(r"\b(?=[A-Z0-9-]*\d)[A-Z0-9-]{5,}\b")
 
 
@@ -21,10 +22,23 @@ def masked_summary(body: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
+def _allowed(turn: Turn) -> bool:
+    """Count a check by this phone and say whether it is within the hourly limit."""
+    hop = ctx(turn)
+    key = CHECKS_KEY.format(hop.phone_key)
+    pipe = hop.redis.pipeline(transaction=False)
+    pipe.set(key, 0, ex=3600, nx=True)
+    pipe.incr(key)
+    _, checks = pipe.execute()
+    return int(checks) <= hop.settings.ussd_verify_checks_per_hour
+
+
 def _handle(turn: Turn, text: str) -> Outcome:
     code = normalise_code(text)
-    if not 4 <= len(code) <= 12:
-        return Invalid(N_("A code is 6 letters and digits."))
+    if not code.isascii() or not 4 <= len(code) <= 12:
+        return Invalid(N_("A code is 4 to 12 letters and digits."))
+    if not _allowed(turn):
+        return Go("verify.locked")
     query = select(Message.id).where(Message.verification_code == code)
     found = ctx(turn).db.scalar(query.limit(1))
     return Go("verify.genuine", {"msg": str(found)}) if found else Go("verify.fake")
@@ -44,6 +58,10 @@ NODES = (
         "verify.code", lambda turn: View(turn.t(N_("Enter the code printed on the SMS"))), _handle
     ),
     notice("verify.genuine", _genuine),
+    notice(
+        "verify.locked",
+        lambda turn: turn.t(N_("Too many lookups from this number. Try later or call 1919.")),
+    ),
     notice(
         "verify.fake",
         lambda turn: turn.t(

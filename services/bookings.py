@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -10,7 +11,8 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Centre, CentreService, County, Service, Slot
@@ -39,6 +41,8 @@ class Refused(Exception):
 
 
 CATALOGUE_SECONDS = 30.0
+REFERENCE_TRIES = 5  # fresh references tried when one is already taken
+PHONE_LOCKS = 7301  # advisory lock space of "one phone's bookings" (PostgreSQL)
 Choice = tuple[int, str, str]
 T = TypeVar("T")
 _catalogue: WeakKeyDictionary[Engine, dict[Hashable, tuple[float, Any]]] = WeakKeyDictionary()
@@ -152,15 +156,30 @@ def by_key(session: Session, idempotency_key: str) -> Booking | None:
     ).first()
 
 
+def _serialise(session: Session, phone: str) -> None:
+    """Make one phone's bookings wait for each other, so the limits hold under concurrency."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(phone.encode()).digest()[:4], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                        {"space": PHONE_LOCKS, "key": key})  # fmt: skip
+        return
+    # SQLite has one writer at a time: a write now runs the checks below under that lock.
+    session.execute(
+        update(Booking).where(Booking.id == -1).values(status=Booking.status)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+
+
 def _check_limits(
-    session: Session, request: Request, slot: Slot, now: datetime, limit: int
+    session: Session, request: Request, slot: Slot, now: datetime, limit: int, tz: ZoneInfo
 ) -> None:
     mine = [b for b in active_bookings(session, request.phone, now) if b.id != request.replaces]
     if len(mine) >= limit:
         raise Refused("too_many")
-    day = slot.starts_at.date()
+    day = slot.starts_at.astimezone(tz).date()
     for booking in mine:
-        if booking.slot.service_id == slot.service_id and booking.slot.starts_at.date() == day:
+        same_day = booking.slot.starts_at.astimezone(tz).date() == day
+        if same_day and booking.slot.service_id == slot.service_id:
             raise Refused("same_day")
 
 
@@ -176,15 +195,16 @@ def take_seat(session: Session, slot_id: int) -> bool:
     return rowcount == 1
 
 
-def book(session: Session, request: Request, *, now: datetime, limit: int) -> Booking:
+def book(session: Session, request: Request, *, now: datetime, limit: int, tz: ZoneInfo) -> Booking:
     """Book a seat (and cancel the booking it replaces); raise Refused when it cannot be."""
+    _serialise(session, request.phone)
     done = by_key(session, request.idempotency_key)
     if done is not None:
         return done
     slot = session.get(Slot, request.slot_id)
     if slot is None or slot.starts_at <= now:
         raise Refused("full")
-    _check_limits(session, request, slot, now, limit)
+    _check_limits(session, request, slot, now, limit, tz)
     if not take_seat(session, slot.id):
         raise Refused("full")
     if request.replaces is not None:
@@ -193,18 +213,24 @@ def book(session: Session, request: Request, *, now: datetime, limit: int) -> Bo
 
 
 def _insert(session: Session, request: Request, slot: Slot) -> Booking:
-    booking = Booking(
-        reference=booking_reference(),
-        phone=request.phone,
-        slot=slot,
-        language=request.language,
-        id_number_masked=request.id_masked,
-        id_number_hash=request.id_hash,
-        idempotency_key=request.idempotency_key,
-    )
-    session.add(booking)
-    session.flush()
-    return booking
+    for attempt in range(1, REFERENCE_TRIES + 1):
+        booking = Booking(
+            reference=booking_reference(),
+            phone=request.phone,
+            slot=slot,
+            language=request.language,
+            id_number_masked=request.id_masked,
+            id_number_hash=request.id_hash,
+            idempotency_key=request.idempotency_key,
+        )
+        try:
+            with session.begin_nested():  # a taken reference undoes only this insert
+                session.add(booking)
+            return booking
+        except IntegrityError:
+            if attempt == REFERENCE_TRIES:
+                raise
+    raise AssertionError("unreachable")
 
 
 def cancel(session: Session, booking_id: int, phone: str, now: datetime) -> Booking | None:

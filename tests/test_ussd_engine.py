@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from ussd.engine import BUDGET, Go, Invalid, Menus, Node, State, View, advance, choose, start
+from ussd.engine import (
+    BUDGET,
+    Go,
+    Invalid,
+    Menus,
+    Node,
+    State,
+    View,
+    advance,
+    choose,
+    rebuild,
+    start,
+)  # fmt: skip
 
 ITEMS = [f"Option number {n} with a long label" for n in range(1, 13)]
 
@@ -60,3 +72,35 @@ def test_three_invalid_inputs_end_politely():
 def test_state_round_trips_through_json():
     state = State(screen="list", data={"a": "1*2"}, stack=["root"], lang="sw", hop=4)
     assert State.loads(state.dumps()) == state
+
+
+def test_a_journey_starts_with_clean_data():
+    state, _ = start(menus(), "en")
+    state.data["replaces"] = "7"
+    state, _ = advance(state, "1", menus())
+    assert state.screen == "list" and state.data == {}
+
+
+def test_back_to_the_main_menu_forgets_the_journey():
+    state, _ = start(menus(), "en")
+    state, _ = advance(state, "1", menus())
+    state.data["replaces"] = "7"
+    state, _ = advance(state, "0", menus())
+    assert state.screen == "root" and state.data == {}
+
+
+def test_rebuilding_a_lost_session_stops_where_an_input_would_act():
+    acting = dict(NODES) | {"list": Node("list", NODES["list"].view, _pick, acts=True)}
+    state, screen = rebuild(Menus(acting, "root", lambda lang: str), "en", ["1", "3"])
+    assert state.screen == "list" and not screen.end and "x" not in state.data
+
+
+def test_rebuilding_replays_a_bounded_number_of_inputs():
+    state, _ = rebuild(menus(), "en", ["1", "0"] * 500)
+    assert state.hop <= 20
+
+
+def test_a_screen_over_the_budget_is_cut_and_logged(caplog):
+    nodes = {"root": Node("root", lambda t: View("x" * 200, end=True))}
+    _, screen = start(Menus(nodes, "root", lambda lang: str), "en")
+    assert len(screen.text) == BUDGET and "over the 160 budget" in caplog.text

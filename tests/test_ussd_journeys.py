@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import func, select
 
-from models import Booking, Document, DocumentStatus, Feedback, Message, Slot
+from app import create_app
+from models import (
+    Booking,
+    Document,
+    DocumentStatus,
+    Feedback,
+    LanguagePreference,
+    Message,
+    Slot,
+)  # fmt: skip
 from tests.ussd_dial import PHONE, Dial
+from ussd.hop import store_of
 
+NAIROBI = ZoneInfo("Africa/Nairobi")
+LANGS = {"en": "1", "sw": "2"}  # choices on the language screen
 BOOK = ("2", "1", "1", "1", "1", "1", "12345678")  # Replacement ID, first county/centre/day/time
 
 
@@ -72,41 +86,64 @@ def test_third_booking_is_refused(client, seeded):
     assert "2 upcoming" in dial.last
 
 
-def test_my_appointments_cancel_frees_the_seat(client, seeded, db_session):
-    _book(client, "a")
-    mine = Dial(client, session_id="b")
-    mine.start()
-    mine.send("3", "1", "1")
-    assert "cancelled" in mine.send("1")
-    assert db_session.scalar(select(func.sum(Slot.booked))) == 0
-    kinds = set(db_session.scalars(select(Message.kind)))
-    assert kinds == {"booking_receipt", "booking_cancelled"}
-
-
-def test_feedback_for_another_centre(client, seeded, db_session):
-    dial = Dial(client)
+def _dial_in(client, session_id: str, lang: str) -> Dial:
+    """Start a session and choose the language first (it also proves the choice sticks)."""
+    dial = Dial(client, session_id=session_id)
     dial.start()
-    dial.send("4", "1", "1", "1", "5", "Quick service")
-    assert "Thank you" in dial.last
-    assert db_session.scalars(select(Feedback)).one().rating == 5
+    dial.send("6", LANGS[lang])
+    return dial
 
 
-def test_verify_a_genuine_and_a_fake_code(client, seeded, db_session):
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ("Your appointments", "Cancel HKA-", "is cancelled")),
+    ("sw", ("Miadi yako", "Ghairi HKA-", "imeghairiwa")),
+])  # fmt: skip
+def test_my_appointments_cancel_frees_the_seat(client, seeded, db_session, lang, words):
+    _book(client, "a")
+    mine = _dial_in(client, "b", lang)
+    listing, question, done = words
+    assert listing in mine.send("3") and question in mine.send("1", "1")
+    assert done in mine.send("1")
+    assert db_session.scalar(select(func.sum(Slot.booked))) == 0
+    cancelled = db_session.scalars(select(Message).where(Message.kind == "booking_cancelled")).one()
+    assert cancelled.language == lang and (lang == "en") == ("cancelled" in cancelled.body)
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ("Feedback on which visit?", "Rate the service", "Thank you")),
+    ("sw", ("Maoni kuhusu ziara ipi?", "Kadiria huduma", "Asante")),
+])  # fmt: skip
+def test_feedback_for_another_centre(client, seeded, db_session, lang, words):
+    dial = _dial_in(client, "fb", lang)
+    which, rate, thanks = words
+    assert which in dial.send("4") and rate in dial.send("1", "1", "1")
+    assert thanks in dial.send("5", "Quick service")
+    feedback = db_session.scalars(select(Feedback)).one()
+    assert feedback.rating == 5 and feedback.comment == "Quick service"
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ("Enter the code", "Genuine Huduma SMS", "NOT from Huduma")),
+    ("sw", ("Weka nambari", "SMS halali ya Huduma", "SI ya Huduma")),
+])  # fmt: skip
+def test_verify_a_genuine_and_a_fake_code(client, seeded, db_session, lang, words):
     _book(client, "sess-1")
     code = db_session.scalars(select(Message.verification_code)).one()
-    check = Dial(client, session_id="v")
-    check.start()
-    assert "Genuine" in check.send("5", code.lower())
-    fake = Dial(client, session_id="f")
-    fake.start()
-    assert "NOT from Huduma" in fake.send("5", "ZZZZZZ")
+    ask, genuine, fake = words
+    check = _dial_in(client, "v", lang)
+    assert ask in check.send("5") and genuine in check.send(code.lower())
+    assert fake in _dial_in(client, "f", lang).send("5", "ZZZZZZ")
 
 
-def test_language_is_remembered_per_phone(client, seeded):
-    first = Dial(client, session_id="l1")
-    first.start()
-    first.send("6", "2")
-    assert "Angalia hali" in Dial(client, session_id="l2").start()
+@pytest.mark.parametrize(("lang", "word"), [("en", "Check document status"),
+                                            ("sw", "Angalia hali")])  # fmt: skip
+def test_language_is_remembered_per_phone(client, seeded, db_session, lang, word):
+    other = "sw" if lang == "en" else "en"
+    _dial_in(client, "l0", other)
+    assert word in _dial_in(client, "l1", lang).last
+    assert word in Dial(client, session_id="l2").start()
+    query = select(LanguagePreference.language).where(LanguagePreference.phone == PHONE)
+    assert db_session.scalar(query) == lang
 
 
 def test_replayed_confirmation_books_once(client, seeded, db_session):
@@ -127,8 +164,9 @@ def test_dropped_session_resumes_on_the_same_screen(client, seeded):
     assert again.send("1") == screen
 
 
-def test_callback_needs_the_token(client):
-    response = client.post("/ussd", data={"sessionId": "x", "phoneNumber": PHONE, "text": ""})
+@pytest.mark.parametrize("path", ["/ussd", "/ussd/events", "/ussd?token=wrong"])
+def test_callbacks_need_the_token(client, path):
+    response = client.post(path, data={"sessionId": "x", "phoneNumber": PHONE, "text": ""})
     assert response.status_code == 403
 
 
@@ -152,15 +190,90 @@ def test_session_end_event_is_stored_once(client, seeded, db_session):
     assert event.last_screen == "book.service" and event.phone_hash != PHONE
 
 
-def test_reschedule_moves_the_booking_with_choices_filled_in(client, seeded, db_session):
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ("Choose a date", "Booked")),
+    ("sw", ("Chagua tarehe", "imethibitishwa")),
+])  # fmt: skip
+def test_reschedule_moves_the_booking_with_choices_filled_in(
+    client, seeded, db_session, lang, words
+):
     _book(client, "r1")
-    change = Dial(client, session_id="r2")
-    change.start()
-    change.send("3", "1", "2", "1", "2")
-    assert "****5678" in change.last
-    assert "Booked" in change.send("1")
+    change = _dial_in(client, "r2", lang)
+    dates, booked = words
+    assert dates in change.send("3", "1", "2")
+    assert "****5678" in change.send("1", "2")
+    assert booked in change.send("1")
     statuses = sorted(db_session.scalars(select(Booking.status)))
     assert (
         statuses == ["ACTIVE", "CANCELLED"]
         and db_session.scalar(select(func.sum(Slot.booked))) == 1
     )
+
+
+RESCHEDULE = ("3", "1", "2")  # My appointments, the first, change date or time
+OTHER_SERVICE = ("2", "2", "1", "1", "1", "1")  # book a second service at the same centre
+LEAVE = {
+    "home": (*RESCHEDULE, "00"),
+    "back": (*RESCHEDULE, "0", "0", "0"),
+    "cancel on confirm": (*RESCHEDULE, "1", "2", "2"),
+}
+
+
+@pytest.mark.parametrize("leave", sorted(LEAVE))
+def test_leaving_a_reschedule_leaves_nothing_behind(client, seeded, db_session, leave):
+    _book(client, "first")
+    dial = Dial(client, session_id="second")
+    dial.start()
+    dial.send(*LEAVE[leave])
+    assert "Huduma Kenya" in dial.last
+    assert "Enter your ID number" in dial.send(*OTHER_SERVICE)
+    assert "Booked" in dial.send("87654321", "1")
+    statuses = db_session.scalars(select(Booking.status))
+    assert list(statuses) == ["ACTIVE", "ACTIVE"]
+
+
+def test_a_day_that_fills_up_says_so_and_offers_back(app, client, seeded, db_session):
+    dial = Dial(client)
+    dial.start()
+    dial.send(*BOOK)
+    state = store_of(app.extensions["huduma"]).last_state("sess-1")
+    chosen = db_session.get(Slot, int(state.data["slot"]))
+    same = (Slot.centre_id == chosen.centre_id, Slot.service_id == chosen.service_id)
+    for slot in db_session.scalars(select(Slot).where(*same)):
+        if slot.starts_at.astimezone(NAIROBI).date().isoformat() == state.data["day"]:
+            slot.booked = slot.capacity
+    db_session.commit()
+    screen = dial.send("1")
+    assert "just taken" in screen and "No free times" in screen and "0.Back" in screen
+    assert "Choose a date" in dial.send("0")
+
+
+def test_a_taken_booking_reference_is_replaced(client, seeded, db_session, monkeypatch):
+    _book(client, "first")
+    taken = db_session.scalars(select(Booking.reference)).one()
+    refs = iter([taken, taken, "HKA-NEW99"])
+    monkeypatch.setattr("services.bookings.booking_reference", lambda: next(refs))
+    dial = Dial(client, session_id="second")
+    dial.start()
+    assert "HKA-NEW99" in dial.send("2", "2", "1", "1", "1", "1", "12345678", "1")
+
+
+@pytest.mark.parametrize(("lang", "rule"), [("1", "4 to 12 letters"), ("2", "4 hadi 12")])
+def test_verify_states_the_code_rule_it_applies(client, seeded, lang, rule):
+    dial = Dial(client)
+    dial.start()
+    dial.send("6", lang, "5")
+    assert rule in dial.send("ABC")
+    assert rule not in dial.send("ABCD") and dial.last.startswith("END ")
+
+
+def test_verify_checks_are_limited_per_phone(app, settings):
+    limited = create_app(settings.with_overrides(ussd_verify_checks_per_hour=2))
+    screens = []
+    for n in range(3):
+        dial = Dial(limited.test_client(), session_id=f"v-{n}")
+        dial.start()
+        screens.append(dial.send("5", "ZZZZZZ"))
+    assert all("NOT from Huduma" in s for s in screens[:2])
+    assert "Too many lookups" in screens[2]
+    limited.extensions["huduma"].engine.dispose()

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from models import Slot
+from models import Booking, Slot
 from tests.ussd_dial import Dial
 
 CALLERS = 50
@@ -36,3 +36,7 @@ def test_last_seat_has_exactly_one_winner(seeded, db_session):
         screens = list(pool.map(confirm, dials))
     assert sum("Booked" in s for s in screens) == 1
     assert sum("just taken" in s for s in screens) == CALLERS - 1
+    db_session.rollback()
+    winner = db_session.scalars(select(Booking)).one()
+    slot = db_session.get(Slot, winner.slot_id)
+    assert slot.booked == slot.capacity

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Document, DocumentStatus
 from tests.conftest import TEST_TOKEN
 
 PHONE = "+254711000001"
@@ -38,3 +42,11 @@ class Dial:
             self.inputs.append(value)
             self.post("*".join(self.inputs))
         return self.last
+
+
+def ready_id_number(db_session: Session) -> str:
+    """Return the number of a demo ID card that is ready for collection (without HK-ID-)."""
+    query = select(Document.reference).where(
+        Document.status == DocumentStatus.READY_FOR_COLLECTION, Document.kind == "ID_CARD"
+    )
+    return str(db_session.scalars(query).first()).removeprefix("HK-ID-")

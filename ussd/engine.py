@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 BUDGET = 160
 MAX_INVALID = 3
+MAX_REBUILT = 20  # inputs replayed at most when a lost session is rebuilt
 BACK, HOME, MORE = "0", "00", "98"
 RESUME = "resume"
+CHOICE = re.compile(r"[0-9]{1,3}")  # ASCII only: "²".isdigit() is True but int("²") fails
+log = logging.getLogger(__name__)
 N_ = str  # marks a msgid for extraction; translated when the screen is rendered
 
 
@@ -102,6 +107,7 @@ class Node:
     id: str
     view: Callable[[Turn], View]
     handle: Callable[[Turn, str], Outcome] | None = None
+    acts: bool = False  # an input here may book, cancel, store or send something
 
 
 @dataclass(slots=True)
@@ -169,12 +175,24 @@ def advance(state: State, user_input: str, menus: Menus) -> tuple[State, Screen]
     return state, go(state, outcome, menus)
 
 
+def rebuild(menus: Menus, lang: str, inputs: Sequence[str]) -> tuple[State, Screen]:
+    """Replay a lost session's inputs from the root, stopping on the first screen that acts."""
+    state, screen = start(menus, lang)
+    for piece in inputs[:MAX_REBUILT]:
+        if screen.end or menus.nodes[state.screen].acts:
+            break  # a guess must never book, cancel or send: show the screen and let them choose
+        state, screen = advance(state, piece, menus)
+    return state, screen
+
+
 def _navigate(state: State, user_input: str, menus: Menus) -> Screen | None:
     if user_input == HOME and state.screen != menus.root:
         state.screen, state.stack, state.data, state.page = menus.root, [], {}, 0
         return render(state, menus)
     if user_input == BACK and state.stack:
         state.screen, state.page = state.stack.pop(), 0
+        if state.screen == menus.root:
+            state.data = {}
         return render(state, menus)
     if user_input == MORE and state.page + 1 < len(pages(state, menus)):
         state.page += 1
@@ -193,6 +211,8 @@ def _invalid(state: State, reason: str, menus: Menus) -> tuple[State, Screen]:
 
 def go(state: State, outcome: Go, menus: Menus) -> Screen:
     """Apply a move and render where it lands."""
+    if menus.root in (outcome.to, state.screen):
+        state.data = {}  # a journey starts and ends at the main menu: nothing carries over
     if outcome.to == menus.root:
         state.stack.clear()
     elif outcome.to in state.stack:
@@ -214,11 +234,11 @@ def render(state: State, menus: Menus) -> Screen:
     head = _head(turn, view.title)
     if view.end:
         state.flash = ""
-        return Screen(state.screen, fit(head), True)
+        return Screen(state.screen, fit(head, state.screen), True)
     all_pages = paginate(head, _numbered(view.options), _footers(turn, state, menus))
     page = all_pages[min(state.page, len(all_pages) - 1)]
     state.flash = ""
-    return Screen(state.screen, fit(page), False)
+    return Screen(state.screen, fit(page, state.screen), False)
 
 
 def _head(turn: Turn, title: str) -> str:
@@ -264,7 +284,7 @@ def pages(state: State, menus: Menus) -> list[str]:
     turn = menus.turn(state)
     view = menus.nodes[state.screen].view(turn)
     if view.end:
-        return [view.title]
+        return [_head(turn, view.title)]
     return paginate(_head(turn, view.title), _numbered(view.options), _footers(turn, state, menus))
 
 
@@ -272,14 +292,17 @@ def _join(head: str, options: Sequence[str], footer: str) -> str:
     return "\n".join(part for part in (head, *options, footer) if part)
 
 
-def fit(text: str) -> str:
+def fit(text: str, screen: str = "") -> str:
     """Cut text to the budget as a last resort (tests make sure it never happens)."""
-    return text if len(text) <= BUDGET else text[: BUDGET - 3] + "..."
+    if len(text) <= BUDGET:
+        return text
+    log.error("ussd: screen %s has %d characters, over the %d budget", screen, len(text), BUDGET)
+    return text[: BUDGET - 3] + "..."
 
 
 def choose(user_input: str, count: int) -> int | None:
     """Return the 0-based index an input picks among `count` options, or None."""
-    if not user_input.isdigit() or not user_input.isascii():
+    if not CHOICE.fullmatch(user_input):
         return None
     number = int(user_input)
     return number - 1 if 1 <= number <= count else None

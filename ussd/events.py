@@ -28,7 +28,7 @@ def _number(raw: str | None, kind: type[int] | type[Decimal]) -> object | None:
     if not raw:
         return None
     try:
-        return kind("".join(ch for ch in raw if ch.isdigit() or ch == "."))
+        return kind("".join(ch for ch in raw if ch in "0123456789."))
     except (ValueError, InvalidOperation):
         return None
 

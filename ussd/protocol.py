@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ussd.engine import BUDGET, fit
 
 MAX_FIELD = 200
+PHONE = re.compile(r"\+?[0-9]{6,15}")
 MAX_TEXT = 2000
 
 
@@ -30,8 +32,8 @@ def parse_hop(form: Mapping[str, str]) -> Hop:
     """Read a hop from AT's form fields; raise BadHop when it cannot be served."""
     session_id = (form.get("sessionId") or "").strip()
     phone = (form.get("phoneNumber") or "").strip()
-    if not session_id or not phone or len(session_id) > MAX_FIELD or len(phone) > 20:
-        raise BadHop("sessionId and phoneNumber are required")
+    if not session_id or len(session_id) > MAX_FIELD or not PHONE.fullmatch(phone):
+        raise BadHop("a sessionId and an E.164 phoneNumber are required")
     return Hop(
         session_id=session_id,
         service_code=(form.get("serviceCode") or "")[:MAX_FIELD],
@@ -41,16 +43,13 @@ def parse_hop(form: Mapping[str, str]) -> Hop:
     )
 
 
-def new_input(text: str, previous: str | None) -> str | None:
-    """Return what the caller typed on this hop, given the previous hop's text; None at dial."""
-    if text == "" or previous is None and text == "":
-        return None
-    if previous is None or previous == "":
-        return text
+def new_input(text: str, previous: str) -> str | None:
+    """Return what the caller typed since the previous hop; None if `text` does not extend it."""
+    if previous == "":
+        return text or None
     if text.startswith(previous + "*"):
         return text[len(previous) + 1 :]
-    # The network lost track of our previous text: the last field is the best guess.
-    return text.rsplit("*", 1)[-1]
+    return None
 
 
 def reply(text: str, *, end: bool) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import cast
 
 from redis import Redis
 
@@ -13,23 +14,39 @@ SESSION_KEY = "ussd:session:{}"
 RESUME_KEY = "ussd:resume:{}"
 LANG_KEY = "ussd:lang:{}"
 LANG_TTL = 86400
+HISTORY = 8  # earlier hops remembered per session, for late replays
 
 
 @dataclass(slots=True)
 class Record:
-    """A session's state and its last hop (text and reply) for replays."""
+    """A session's state, its last hop and a few earlier ones (text and reply) for replays."""
 
     state: State
     text: str
     reply: str
+    earlier: list[list[str]] = field(default_factory=list)
 
     def dumps(self) -> str:
-        return json.dumps({"s": self.state.dumps(), "t": self.text, "r": self.reply})
+        found = {"s": self.state.dumps(), "t": self.text, "r": self.reply, "h": self.earlier}
+        return json.dumps(found)
 
     @classmethod
     def loads(cls, raw: str) -> Record:
         found = json.loads(raw)
-        return cls(State.loads(found["s"]), found["t"], found["r"])
+        return cls(State.loads(found["s"]), found["t"], found["r"], found.get("h", []))
+
+    def reply_to(self, text: str) -> str | None:
+        """Return the reply a hop with this text got before, if it is remembered."""
+        if text == self.text:
+            return self.reply
+        return next((reply for seen, reply in self.earlier if seen == text), None)
+
+    def then(self, state: State, text: str, reply: str) -> Record:
+        """Return the record after one more hop, keeping the dial and the latest hops."""
+        earlier = [*self.earlier, [self.text, self.reply]]
+        if len(earlier) > HISTORY:
+            del earlier[1]  # index 0 is the dial: its replay must still show the first screen
+        return Record(state, text, reply, earlier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +68,9 @@ class SessionStore:
 
     def load(self, session_id: str, phone_key: str) -> Loaded:
         """Return the session, the phone's resume point and cached language, in one MGET."""
-        raw, resume, lang = self.redis.mget(
-            SESSION_KEY.format(session_id), RESUME_KEY.format(phone_key), LANG_KEY.format(phone_key)
-        )
+        keys = (SESSION_KEY.format(session_id), RESUME_KEY.format(phone_key))
+        found = cast(list[str | None], self.redis.mget(*keys, LANG_KEY.format(phone_key)))
+        raw, resume, lang = found
         record = Record.loads(str(raw)) if raw else None
         return Loaded(record, State.loads(str(resume)) if resume else None, str(lang or ""))
 
