@@ -58,7 +58,18 @@ def fan_out(broadcast_id: int, services: Services | None = None) -> int:
                 start=start,
                 size=found.settings.sms_batch_size,
                 default_language=found.settings.default_language,
+                now=utcnow(),
             )
         batches += 1
     log.info("broadcast %s fanned out in %s batches", broadcast_id, batches)
     return batches
+
+
+def finish(services: Services | None = None) -> int:
+    """Mark sending broadcasts with nothing left in flight as done (a periodic task)."""
+    found = services or worker_services()
+    with found.session_factory.begin() as session:
+        finished = broadcasts.finish_all(session, utcnow())
+    if finished:
+        log.info("%s broadcasts finished", finished)
+    return finished

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import Broadcast, BroadcastStatus, Message, MessageClass, MessageStatus
+from models import Broadcast, BroadcastStatus, Message, MessageClass, MessageStatus, utcnow
+from services import audit
 from services.audiences import Audience, blocked, languages
 from sms import segments
 from sms.outbox import queue_messages
@@ -19,6 +20,8 @@ from sms.templates import with_opt_out
 IN_FLIGHT = (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)
 UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
 S = BroadcastStatus
+SYSTEM = "system"  # the audit actor of what the worker does on its own
+FINISH_BATCH = 200
 
 
 class BroadcastError(ValueError):
@@ -59,12 +62,17 @@ def body_for(broadcast: Broadcast, language: str) -> str:
     return broadcast.body_sw if language == "sw" else broadcast.body_en
 
 
+def sent_text(body: str, language: str, message_class: str) -> str:
+    """Return typed text as the recipient will see it: normalised, opt-out line on awareness."""
+    text = segments.normalise(body.strip())
+    if message_class == MessageClass.AWARENESS:
+        return with_opt_out(text, language)
+    return text
+
+
 def final_body(broadcast: Broadcast, language: str) -> str:
-    """Return the text as the recipient will see it, opt-out line included on awareness."""
-    body = body_for(broadcast, language)
-    if broadcast.message_class == MessageClass.AWARENESS:
-        return with_opt_out(body, language)
-    return body
+    """Return a broadcast's text as the recipient will see it, opt-out line included."""
+    return sent_text(body_for(broadcast, language), language, broadcast.message_class)
 
 
 def compose(
@@ -115,26 +123,60 @@ def needs_approval(broadcast: Broadcast, threshold: int) -> bool:
     return broadcast.recipient_count > threshold
 
 
+def locked(session: Session, broadcast_id: int) -> Broadcast | None:
+    """Load a broadcast fresh from the database under a row lock, for a state change."""
+    return session.get(Broadcast, broadcast_id, with_for_update=True, populate_existing=True)
+
+
+def _move(session: Session, broadcast: Broadcast, before: str, **values: Any) -> bool:
+    """Change the row only if it is still in state `before`; True when this call changed it."""
+    # The row lock serialises PostgreSQL; this condition also holds where FOR UPDATE is a no-op.
+    moved = session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id, Broadcast.status == before)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if int(moved.rowcount) != 1:  # type: ignore[attr-defined]
+        return False
+    for name, value in values.items():
+        setattr(broadcast, name, value)
+    return True
+
+
+def _already(broadcast: Broadcast) -> BroadcastError:
+    if broadcast.status in (S.APPROVED, S.SENDING, S.PAUSED, S.DONE):
+        return BroadcastError(
+            "already approved: this broadcast is sent once, nothing more was sent"
+        )
+    return BroadcastError(f"this broadcast is {broadcast.status.replace('_', ' ')} now")
+
+
 def submit(
     session: Session, broadcast: Broadcast, *, actor_id: int, threshold: int, now: datetime
 ) -> bool:
     """Ask to send a draft; return True when it may go now (small enough to need no approver)."""
     if broadcast.status != S.DRAFT:
-        raise BroadcastError("only a draft can be submitted")
+        raise _already(broadcast)
     if needs_approval(broadcast, threshold):
-        broadcast.status = S.PENDING_APPROVAL
+        if not _move(session, broadcast, S.DRAFT, status=S.PENDING_APPROVAL):
+            raise BroadcastError("this broadcast was submitted already")
         return False
-    broadcast.status, broadcast.approved_by_id, broadcast.approved_at = S.APPROVED, actor_id, now
+    values = {"status": S.APPROVED, "approved_by_id": actor_id, "approved_at": now}
+    if not _move(session, broadcast, S.DRAFT, **values):
+        raise BroadcastError("already approved: this broadcast is sent once, nothing more was sent")
     return True
 
 
 def approve(session: Session, broadcast: Broadcast, *, approver_id: int, now: datetime) -> None:
     """Approve a pending broadcast as a supervisor other than its author."""
     if broadcast.status != S.PENDING_APPROVAL:
-        raise BroadcastError("only a broadcast awaiting approval can be approved")
+        raise _already(broadcast)
     if approver_id == broadcast.created_by_id:
         raise BroadcastError("a different supervisor must approve this send")
-    broadcast.status, broadcast.approved_by_id, broadcast.approved_at = S.APPROVED, approver_id, now
+    values = {"status": S.APPROVED, "approved_by_id": approver_id, "approved_at": now}
+    if not _move(session, broadcast, S.PENDING_APPROVAL, **values):
+        raise BroadcastError("already approved: this broadcast is sent once, nothing more was sent")
 
 
 def reject(session: Session, broadcast: Broadcast) -> None:
@@ -176,12 +218,20 @@ def cancel(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
 
 
 def fan_out_batch(
-    session: Session, broadcast_id: int, *, start: int, size: int, default_language: str
+    session: Session,
+    broadcast_id: int,
+    *,
+    start: int,
+    size: int,
+    default_language: str,
+    now: datetime | None = None,
 ) -> int | None:
     """Queue one batch of a broadcast's messages; return where the next batch starts, or None."""
     broadcast = session.get(Broadcast, broadcast_id, with_for_update=True)
     if broadcast is None or broadcast.status not in (S.APPROVED, S.SENDING):
         return None
+    if broadcast.status == S.APPROVED:
+        _audit_start(session, broadcast, now or utcnow())
     broadcast.status = S.SENDING
     phones: list[str] = broadcast.audience["phones"][start : start + size]
     skip = blocked(session, phones, broadcast.message_class)
@@ -193,6 +243,21 @@ def fan_out_batch(
         return start + size
     broadcast.audience = {**broadcast.audience, "fanned_out": True}
     return None
+
+
+def _audit_start(session: Session, broadcast: Broadcast, now: datetime) -> None:
+    """Record that the worker began sending (at once, or later when scheduled or deferred)."""
+    approved = broadcast.approved_at or now
+    audit.record(
+        session,
+        actor_id=None,
+        actor=SYSTEM,
+        action="send_start",
+        target=f"broadcast:{broadcast.id}",
+        scheduled_for=broadcast.scheduled_for.isoformat() if broadcast.scheduled_for else None,
+        waited_seconds=max(0, int((now - approved).total_seconds())),
+        recipients=broadcast.recipient_count,
+    )
 
 
 def _row(broadcast: Broadcast, phone: str, language: str) -> dict[str, Any]:
@@ -225,12 +290,38 @@ def progress(session: Session, broadcast: Broadcast) -> dict[str, Any]:
     }
 
 
-def finish_if_complete(broadcast: Broadcast, counts: dict[str, Any], now: datetime) -> bool:
+def finish(session: Session, broadcast: Broadcast, counts: dict[str, Any], now: datetime) -> bool:
     """Mark a sending broadcast done once everything is fanned out and nothing is in flight."""
     if broadcast.status != S.SENDING or not counts["complete"]:
         return False
+    # Conditional, so the worker and a watching page racing to finish it audit it once.
+    done = session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id, Broadcast.status == S.SENDING)
+        .values(status=S.DONE, finished_at=now)
+    )
+    if int(done.rowcount) != 1:  # type: ignore[attr-defined]
+        return False
     broadcast.status, broadcast.finished_at = S.DONE, now
+    keys = ("delivered", "sent", "failed", "cancelled")
+    audit.record(
+        session,
+        actor_id=None,
+        actor=SYSTEM,
+        action="send_done",
+        target=f"broadcast:{broadcast.id}",
+        **{key: counts[key] for key in keys},
+    )
     return True
+
+
+def finish_all(session: Session, now: datetime, limit: int = FINISH_BATCH) -> int:
+    """Finish every sending broadcast with nothing left in flight; return how many."""
+    query = select(Broadcast).where(Broadcast.status == S.SENDING).order_by(Broadcast.id)
+    finished = 0
+    for broadcast in session.scalars(query.limit(limit)).all():
+        finished += finish(session, broadcast, progress(session, broadcast), now)
+    return finished
 
 
 def failure_reasons(session: Session, broadcast_id: int) -> list[tuple[str, int]]:

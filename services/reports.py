@@ -26,6 +26,15 @@ from models import (
 )
 
 Row = tuple[str, float]
+DaySeries = list[tuple[str, list[float | None]]]
+NETWORKS = {
+    "63902": "Safaricom",
+    "63903": "Airtel",
+    "63907": "Telkom",
+    "63999": "Equitel",
+    "99999": "Sandbox",
+}
+LANGUAGES = {"en": "English", "sw": "Kiswahili"}
 
 
 def _local_day_range(day: date, days: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -33,35 +42,50 @@ def _local_day_range(day: date, days: int, tz: ZoneInfo) -> tuple[datetime, date
     return start, start + timedelta(days=days)
 
 
-def bookings_per_centre(session: Session, day: date, tz: ZoneInfo, limit: int = 12) -> list[Row]:
-    """Active and attended bookings per centre on a local day, busiest first."""
-    start, end = _local_day_range(day, 1, tz)
-    query = (
-        select(Centre.name, func.count(Booking.id))
-        .join(Slot, Booking.slot_id == Slot.id)
-        .join(Centre, Slot.centre_id == Centre.id)
-        .where(Slot.starts_at >= start, Slot.starts_at < end)
-        .where(Booking.status.in_((BookingStatus.ACTIVE, BookingStatus.ATTENDED)))
-        .group_by(Centre.name)
-        .order_by(func.count(Booking.id).desc())
-        .limit(limit)
-    )
-    return [(name, float(n)) for name, n in session.execute(query)]
+def _rank(table: dict[str, list[float | None]], limit: int) -> DaySeries:
+    def weight(values: list[float | None]) -> float:
+        return sum(v for v in values if v is not None)
+
+    return sorted(table.items(), key=lambda item: (-weight(item[1]), item[0]))[:limit]
 
 
-def seat_use_per_centre(session: Session, day: date, tz: ZoneInfo, limit: int = 12) -> list[Row]:
-    """Percentage of seats booked per centre on a local day, fullest first."""
-    start, end = _local_day_range(day, 1, tz)
-    used = 100.0 * func.sum(Slot.booked) / func.nullif(func.sum(Slot.capacity), 0)
-    query = (
-        select(Centre.name, used)
-        .join(Centre, Slot.centre_id == Centre.id)
-        .where(Slot.starts_at >= start, Slot.starts_at < end)
-        .group_by(Centre.name)
-        .order_by(used.desc())
-        .limit(limit)
-    )
-    return [(name, round(float(pct or 0), 1)) for name, pct in session.execute(query)]
+def bookings_by_day(
+    session: Session, first: date, days: int, tz: ZoneInfo, limit: int = 12
+) -> DaySeries:
+    """Active and attended bookings per centre on each local day from `first`, busiest first."""
+    table: dict[str, list[float | None]] = {}
+    for offset in range(days):
+        start, end = _local_day_range(first + timedelta(days=offset), 1, tz)
+        query = (
+            select(Centre.name, func.count(Booking.id))
+            .join(Slot, Booking.slot_id == Slot.id)
+            .join(Centre, Slot.centre_id == Centre.id)
+            .where(Slot.starts_at >= start, Slot.starts_at < end)
+            .where(Booking.status.in_((BookingStatus.ACTIVE, BookingStatus.ATTENDED)))
+            .group_by(Centre.name)
+        )
+        for name, n in session.execute(query):
+            table.setdefault(name, [0.0] * days)[offset] = float(n)
+    return _rank(table, limit)
+
+
+def seat_use_by_day(
+    session: Session, first: date, days: int, tz: ZoneInfo, limit: int = 12
+) -> DaySeries:
+    """Percentage of seats booked per centre on each local day from `first` (None: no seats)."""
+    table: dict[str, list[float | None]] = {}
+    for offset in range(days):
+        start, end = _local_day_range(first + timedelta(days=offset), 1, tz)
+        query = (
+            select(Centre.name, func.sum(Slot.booked), func.sum(Slot.capacity))
+            .join(Centre, Slot.centre_id == Centre.id)
+            .where(Slot.starts_at >= start, Slot.starts_at < end)
+            .group_by(Centre.name)
+        )
+        for name, booked, capacity in session.execute(query):
+            share = round(100.0 * float(booked or 0) / capacity, 1) if capacity else None
+            table.setdefault(name, [None] * days)[offset] = share
+    return _rank(table, limit)
 
 
 def sms_by_status(session: Session, since: datetime) -> list[Row]:
@@ -88,8 +112,15 @@ def sms_failure_reasons(session: Session, since: datetime, limit: int = 10) -> l
     return [(str(r), float(n)) for r, n in session.execute(query)]
 
 
-def ussd_funnel(session: Session, since: datetime, limit: int = 15) -> list[Row]:
-    """Where USSD sessions ended: screen and status, commonest first."""
+def ussd_funnel(
+    session: Session,
+    since: datetime,
+    limit: int = 15,
+    *,
+    language: str = "",
+    network: str = "",
+) -> list[Row]:
+    """Where USSD sessions ended: screen and status, commonest first, for a language or network."""
     screen = func.coalesce(UssdSessionEvent.last_screen, "unknown")
     query = (
         select(screen, UssdSessionEvent.status, func.count())
@@ -98,7 +129,36 @@ def ussd_funnel(session: Session, since: datetime, limit: int = 15) -> list[Row]
         .order_by(func.count().desc())
         .limit(limit)
     )
+    if language:
+        query = query.where(UssdSessionEvent.language == language)
+    if network:
+        query = query.where(UssdSessionEvent.network_code == network)
     return [(f"{s} ({status})", float(n)) for s, status, n in session.execute(query)]
+
+
+def ussd_by_language(session: Session, since: datetime) -> list[Row]:
+    """USSD sessions per language and how they ended."""
+    return _ussd_breakdown(session, since, UssdSessionEvent.language, LANGUAGES)
+
+
+def ussd_by_network(session: Session, since: datetime) -> list[Row]:
+    """USSD sessions per mobile network and how they ended."""
+    return _ussd_breakdown(session, since, UssdSessionEvent.network_code, NETWORKS)
+
+
+def _ussd_breakdown(
+    session: Session, since: datetime, column: Any, names: dict[str, str]
+) -> list[Row]:
+    query = (
+        select(column, UssdSessionEvent.status, func.count())
+        .where(UssdSessionEvent.ended_at >= since)
+        .group_by(column, UssdSessionEvent.status)
+        .order_by(column, UssdSessionEvent.status)
+    )
+    return [
+        (f"{names.get(key or '', key or 'unknown')} ({status})", float(n))
+        for key, status, n in session.execute(query)
+    ]
 
 
 def uncollected_per_centre(session: Session, limit: int = 15) -> list[Row]:
@@ -154,17 +214,21 @@ def feedback_averages(
 
 
 def feedback_by_week(
-    session: Session, *, centre_id: int | None, weeks: int, now: datetime
+    session: Session,
+    *,
+    centre_id: int | None,
+    service_id: int | None = None,
+    weeks: int,
+    now: datetime,
 ) -> list[Row]:
-    """Average rating per week (oldest first) over the last `weeks` weeks."""
+    """Average rating per week (oldest first) over the last `weeks` weeks, for the filters."""
     rows: list[Row] = []
     for back in range(weeks - 1, -1, -1):
         start = now - timedelta(weeks=back + 1)
         query = select(func.avg(Feedback.rating)).where(
             Feedback.created_at >= start, Feedback.created_at < start + timedelta(weeks=1)
         )
-        if centre_id:
-            query = query.where(Feedback.centre_id == centre_id)
+        query = _feedback_filters(query, centre_id, service_id, None, None)
         rows.append((f"{start:%d/%m}", round(float(session.scalar(query) or 0), 2)))
     return rows
 

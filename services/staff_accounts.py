@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -107,3 +109,15 @@ def set_password(user: StaffUser, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
     user.password_hash = hash_password(password)
+
+
+def reset_password(user: StaffUser, password: str) -> None:
+    """Give a staff member a new password chosen by an administrator, and lift any lock."""
+    set_password(user, password)
+    user.failed_logins, user.locked_until = 0, None
+
+
+def session_stamp(user: StaffUser, secret: str) -> str:
+    """Return a short keyed digest of the password hash: sessions made before a change end."""
+    digest = hmac.new(secret.encode(), user.password_hash.encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]

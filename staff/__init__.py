@@ -7,7 +7,15 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Install login and CSRF, the console's blueprints and its CLI group."""
-    from staff import access, admin, auth, bulk, simulator, views
+    from staff import (
+        access,
+        admin,
+        admin_accounts,  # noqa: F401 (adds its routes to admin.bp)
+        auth,
+        bulk,
+        simulator,
+        views,
+    )
     from staff.cli import staff_cli
 
     access.init(app)

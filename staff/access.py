@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from models import Role, StaffUser, utcnow
+from models import Role, StaffUser
 from ops.wiring import db
 from services import audit
-from services.staff_accounts import has_role
+from services.staff_accounts import has_role, session_stamp
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
@@ -30,22 +31,31 @@ class StaffIdentity(UserMixin):  # type: ignore[misc]
     username: str
     full_name: str
     role: str
+    stamp: str = ""
 
     def can(self, needed: Role) -> bool:
         """True when this staff member's role reaches `needed`."""
         return has_role(self.role, needed)
 
+    def get_id(self) -> str:
+        """Name the session by account and password, so a password reset ends old sessions."""
+        return f"{self.id}.{self.stamp}"
+
 
 def identity(user: StaffUser) -> StaffIdentity:
     """Return the request-side view of a staff account."""
-    return StaffIdentity(user.id, user.username, user.full_name, user.role)
+    stamp = session_stamp(user, str(current_app.secret_key))
+    return StaffIdentity(user.id, user.username, user.full_name, user.role, stamp)
 
 
-def _load(user_id: str) -> StaffIdentity | None:
-    user = db().get(StaffUser, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.active or (user.locked_until and user.locked_until > utcnow()):
+def _load(session_id: str) -> StaffIdentity | None:
+    user_id, _, stamp = session_id.partition(".")
+    user = db().get(StaffUser, int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
+    # A lock only stops new logins: anyone who knows a username can lock it by failing.
+    if user is None or not user.active:
         return None
-    return identity(user)
+    found = identity(user)
+    return found if hmac.compare_digest(found.stamp, stamp) else None
 
 
 def init(app: Flask) -> None:

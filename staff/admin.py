@@ -1,29 +1,37 @@
-"""Administration pages: centres, hours, services and seats, holidays, agency keys, staff, audit."""
+"""Administration pages: centres, hours, seats, holidays, service types and the audit log."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from models import (
     Agency,
-    AgencyKey,
     Centre,
     Constituency,
     County,
     Holiday,
     Role,
     Service,
-    StaffUser,
     utcnow,
 )
-from ops.wiring import db
+from ops.wiring import db, services
 from services import administration as admin
-from services import agency_keys, audit, staff_accounts
-from staff.access import html_errors, me, protect_forms, record, requires
+from services import audit
+from staff.access import html_errors, protect_forms, record, requires
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff/admin")
 bp.before_request(protect_forms)
@@ -31,7 +39,7 @@ html_errors(bp)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _done(message: str, target: str) -> Response:
+def done(message: str, target: str) -> Response:
     db().commit()
     flash(message, "ok")
     return redirect(target)
@@ -41,8 +49,52 @@ def _done(message: str, target: str) -> Response:
 def _refused(exc: ValueError) -> Response:
     """Roll the change back and show why it was refused on the form it came from."""
     db().rollback()
-    flash(str(exc), "error")
+    flash(str(exc) or "that value is not valid", "error")
     return redirect(request.referrer or url_for("staff_admin.centres"))
+
+
+@bp.errorhandler(IntegrityError)
+def _conflict(_exc: IntegrityError) -> Response:
+    """A change the database refuses (a reference that vanished meanwhile) is a form error too."""
+    return _refused(admin.AdminError("that change conflicts with the data as it is now"))
+
+
+def number(name: str, label: str, *, optional: bool = False) -> int | None:
+    """Read a whole number from the form, or refuse the form with a clear message."""
+    raw = request.form.get(name, "").strip()
+    if not raw and optional:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise admin.AdminError(f"{label}: choose or type a whole number")
+    return int(raw)
+
+
+def required(name: str, label: str) -> int:
+    found = number(name, label)
+    assert found is not None
+    return found
+
+
+def _local() -> tuple[ZoneInfo, datetime]:
+    tz = ZoneInfo(services().settings.timezone)
+    return tz, datetime.now(tz)
+
+
+def _apply(
+    centre_id: int | None = None, day: date | None = None, service_id: int | None = None
+) -> admin.SlotReport:
+    """Carry a change over to the slots that already exist, and open the missing ones."""
+    tz, now = _local()
+    return admin.apply_to_slots(
+        db(),
+        now=utcnow(),
+        today=now.date(),
+        horizon=services().settings.slot_horizon_days,
+        tz=tz,
+        centre_id=centre_id,
+        day=day,
+        service_id=service_id,
+    )
 
 
 @bp.get("/centres")
@@ -80,37 +132,50 @@ def _span(day: int) -> tuple[time, time] | None:
     opens, closes = request.form.get(f"opens_{day}", ""), request.form.get(f"closes_{day}", "")
     if not opens or not closes:
         return None
-    return time.fromisoformat(opens), time.fromisoformat(closes)
+    try:
+        return time.fromisoformat(opens[:8]), time.fromisoformat(closes[:8])
+    except ValueError:
+        raise admin.AdminError(f"{WEEKDAYS[day]}: give opening hours as HH:MM") from None
 
 
 def _save_offers(found: Centre) -> None:
-    for service_id in db().scalars(select(Service.id)):
+    for service_id, name in db().execute(select(Service.id, Service.name_en)):
         raw = request.form.get(f"seats_{service_id}", "").strip()
         offered = request.form.get(f"offer_{service_id}") == "on"
         if raw or offered:
-            admin.set_offer(db(), found, service_id, int(raw or 0), offered)
+            seats = number(f"seats_{service_id}", f"Seats for {name}", optional=True) or 0
+            admin.set_offer(db(), found, service_id, seats, offered)
 
 
 @bp.post("/centres/new")
 @bp.post("/centres/<int:centre_id>")
 @requires(Role.ADMIN)
 def save_centre(centre_id: int | None = None) -> Response:
-    """Create or update a centre with its hours and services."""
+    """Create or update a centre with its hours and services, and carry it over to its slots."""
     form, existing = request.form, db().get(Centre, centre_id) if centre_id else None
+    if centre_id and existing is None:
+        abort(404)
+    before = admin.describe_centre(existing)
     found = admin.save_centre(
         db(),
         existing,
-        code=form.get("code", ""),
-        name=form.get("name", ""),
-        town=form.get("town", ""),
-        county_id=int(form.get("county", "0") or 0),
-        constituency_id=int(form["constituency"]) if form.get("constituency") else None,
+        code=form.get("code", "")[:40],
+        name=form.get("name", "")[:80],
+        town=form.get("town", "")[:80],
+        county_id=required("county", "County"),
+        constituency_id=number("constituency", "Constituency", optional=True),
         active=form.get("active") == "on",
     )
     admin.set_hours(db(), found, {day: _span(day) for day in range(7)})
     _save_offers(found)
-    record("centre_save", f"centre:{found.code}", created=existing is None)
-    return _done(f"Saved {found.name}.", url_for("staff_admin.centre", centre_id=found.id))
+    db().flush()
+    db().expire(found, ["services"])
+    report = _apply(centre_id=found.id)
+    changes = admin.centre_changes(before, admin.describe_centre(found))
+    record("centre_save", f"centre:{found.code}", created=existing is None, **changes,
+           **report.as_detail())  # fmt: skip
+    message = f"Saved {found.name}. {report.summary()}"
+    return done(message, url_for("staff_admin.centre", centre_id=found.id))
 
 
 @bp.get("/holidays")
@@ -129,15 +194,20 @@ def holidays() -> str:
 @requires(Role.ADMIN)
 def add_holiday() -> Response:
     """Add a holiday."""
-    form = request.form
+    try:
+        day = date.fromisoformat(request.form.get("day", "")[:10])
+    except ValueError:
+        raise admin.AdminError("give the holiday's date") from None
     holiday = admin.add_holiday(
         db(),
-        day=date.fromisoformat(form.get("day", "")),
-        name=form.get("name", ""),
-        centre_id=int(form["centre"]) if form.get("centre") else None,
+        day=day,
+        name=request.form.get("name", "")[:80],
+        centre_id=number("centre", "Centre", optional=True),
     )
-    record("holiday_add", f"holiday:{holiday.day}", centre_id=holiday.centre_id)
-    return _done("Holiday added.", url_for("staff_admin.holidays"))
+    report = _apply(centre_id=holiday.centre_id, day=holiday.day)
+    record("holiday_add", f"holiday:{holiday.day}", centre_id=holiday.centre_id,
+           **report.as_detail())  # fmt: skip
+    return done(f"Holiday added. {report.summary()}", url_for("staff_admin.holidays"))
 
 
 @bp.post("/holidays/<int:holiday_id>/delete")
@@ -145,82 +215,63 @@ def add_holiday() -> Response:
 def delete_holiday(holiday_id: int) -> Response:
     """Remove a holiday."""
     holiday = db().get(Holiday, holiday_id) or abort(404)
-    record("holiday_delete", f"holiday:{holiday.day}", centre_id=holiday.centre_id)
+    day, centre_id = holiday.day, holiday.centre_id
     db().delete(holiday)
-    return _done("Holiday removed.", url_for("staff_admin.holidays"))
+    report = _apply(centre_id=centre_id, day=day)
+    record("holiday_delete", f"holiday:{day}", centre_id=centre_id, **report.as_detail())
+    return done(f"Holiday removed. {report.summary()}", url_for("staff_admin.holidays"))
 
 
-@bp.get("/keys")
+@bp.get("/services")
 @requires(Role.ADMIN)
-def keys() -> str:
-    """List agency API keys (never the keys themselves)."""
-    rows = db().scalars(select(AgencyKey).order_by(AgencyKey.id.desc())).all()
+def service_types() -> str:
+    """List the types of service centres can offer."""
+    rows = db().scalars(select(Service).order_by(Service.demand_rank, Service.id)).all()
     agencies = db().scalars(select(Agency).order_by(Agency.code)).all()
+    names = {a.id: a.code for a in agencies}
     return render_template(
-        "staff/admin_keys.html",
-        keys=rows,
+        "staff/admin_services.html",
+        services=rows,
         agencies=agencies,
-        names={a.id: a.code for a in agencies},
+        names=names,
+        minutes=admin.SLOT_MINUTES,
+        name_max=admin.NAME_MAX,
     )
 
 
-@bp.post("/keys")
+@bp.post("/services")
 @requires(Role.ADMIN)
-def create_key() -> str:
-    """Create a key and show it once."""
-    agency = db().get(Agency, int(request.form.get("agency", "0") or 0)) or abort(400)
-    key = agency_keys.create_key(db(), agency.code, request.form.get("label", "")[:80])
-    record("key_create", f"agency_key:{key[:10]}", agency=agency.code)
-    db().commit()
-    return render_template("staff/admin_key_once.html", key=key, agency=agency)
-
-
-@bp.post("/keys/<int:key_id>/revoke")
-@requires(Role.ADMIN)
-def revoke_key(key_id: int) -> Response:
-    """Revoke a key."""
-    row = db().get(AgencyKey, key_id) or abort(404)
-    admin.revoke_key(row, utcnow())
-    record("key_revoke", f"agency_key:{row.prefix}")
-    return _done("Key revoked.", url_for("staff_admin.keys"))
-
-
-@bp.get("/staff")
-@requires(Role.ADMIN)
-def staff() -> str:
-    """List staff accounts."""
-    rows = db().scalars(select(StaffUser).order_by(StaffUser.username)).all()
-    return render_template("staff/admin_staff.html", users=rows, roles=list(Role))
-
-
-@bp.post("/staff")
-@requires(Role.ADMIN)
-def create_staff() -> Response:
-    """Create a staff account."""
+def add_service() -> Response:
+    """Add a type of service; centres offer it from their own page."""
     form = request.form
-    user = staff_accounts.create_user(
+    service = admin.add_service(
         db(),
-        username=form.get("username", ""),
-        full_name=form.get("full_name", ""),
-        password=form.get("password", ""),
-        role=Role(form.get("role", "")),
+        code=form.get("code", "")[:30],
+        name_en=form.get("name_en", "")[:60],
+        name_sw=form.get("name_sw", "")[:60],
+        demand_rank=required("demand_rank", "Demand rank"),
+        agency_id=required("agency", "Agency"),
+        slot_minutes=required("slot_minutes", "Slot length"),
     )
-    record("staff_create", f"staff:{user.username}", role=user.role)
-    return _done(f"Account {user.username} created.", url_for("staff_admin.staff"))
+    record("service_add", f"service:{service.code}", name_en=service.name_en,
+           name_sw=service.name_sw, demand_rank=service.demand_rank)  # fmt: skip
+    message = f"Service {service.code} added: offer it from each centre's page."
+    return done(message, url_for("staff_admin.service_types"))
 
 
-@bp.post("/staff/<int:user_id>")
+@bp.post("/services/<int:service_id>")
 @requires(Role.ADMIN)
-def update_staff(user_id: int) -> Response:
-    """Change a staff member's role or switch the account on or off."""
-    user = db().get(StaffUser, user_id) or abort(404)
-    if user.id == me().id:
-        flash("You cannot change your own account here.", "error")
-        return redirect(url_for("staff_admin.staff"))
-    role, active = request.form.get("role", ""), request.form.get("active") == "on"
-    staff_accounts.update_user(db(), user, role=role, active=active)
-    record("staff_update", f"staff:{user.username}", role=user.role, active=user.active)
-    return _done(f"Account {user.username} updated.", url_for("staff_admin.staff"))
+def toggle_service(service_id: int) -> Response:
+    """Make a type of service bookable, or stop it everywhere; its future slots follow."""
+    service = db().get(Service, service_id) or abort(404)
+    active = request.form.get("active") == "on"
+    admin.set_service_active(service, active)
+    report = _apply(service_id=service.id)
+    record("service_update", f"service:{service.code}", active=active, **report.as_detail())
+    state = "bookable" if active else "no longer bookable"
+    return done(
+        f"{service.code} is {state}. {report.summary()}", url_for("staff_admin.service_types")
+    )
 
 
 @bp.get("/audit")

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from models import utcnow
 from ops.wiring import db, services
 from services.staff_accounts import LoginResult, authenticate
+from staff import throttle
 from staff.access import html_errors, identity, me, protect_forms, record
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
@@ -33,8 +34,15 @@ def login_form() -> str:
 @bp.post("/login")
 def login() -> Response | tuple[str, int]:
     """Check the password, lock after repeated failures, and audit every attempt."""
-    settings = services().settings
+    found, settings = services(), services().settings
     username = request.form.get("username", "")[:60]
+    address = request.remote_addr or "unknown"
+    if throttle.refused(found.redis, address, settings.login_ip_max_failures):
+        record("login_throttled", username)
+        db().commit()
+        minutes = settings.login_ip_window_minutes
+        flash(f"Too many failed logins from this address: try again in {minutes} minutes.", "error")
+        return render_template("staff/login.html", username=username), 429
     result, user = authenticate(
         db(),
         username,
@@ -44,6 +52,8 @@ def login() -> Response | tuple[str, int]:
         lockout=timedelta(minutes=settings.login_lockout_minutes),
     )
     if result != LoginResult.OK or user is None:
+        if result != LoginResult.INACTIVE:  # a switched-off account needed the right password
+            throttle.count_failure(found.redis, address, settings.login_ip_window_minutes * 60)
         record(f"login_{result}", username)
         db().commit()
         flash(MESSAGES[result], "error")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from jobs.broadcasts import enqueue_fan_out
-from models import Broadcast, Centre, Constituency, Role, StaffUser, utcnow
+from models import Broadcast, Centre, Constituency, MessageClass, Role, StaffUser, utcnow
 from ops.wiring import db, services
 from services import audiences, broadcasts
 from services.broadcasts import count_parts
@@ -54,13 +54,18 @@ def new() -> str:
 @bp.get("/parts")
 @requires(Role.AGENT)
 def parts() -> Response:
-    """Count characters and SMS parts of a text, for the live counter."""
-    found = count_parts(request.args.get("text", "")[:2000])
+    """Count characters and SMS parts of a text as it will be sent, for the live counter."""
+    args = request.args
+    language = "sw" if args.get("lang") == "sw" else "en"
+    message_class = args.get("class", "")
+    text = broadcasts.sent_text(args.get("text", "")[:2000], language, message_class)
+    found = count_parts(text)
     return jsonify(
         encoding=found.encoding,
         units=found.units,
         parts=found.parts,
         ucs2_chars=list(found.ucs2_chars),
+        opt_out=message_class == MessageClass.AWARENESS,
     )
 
 
@@ -100,14 +105,22 @@ def _audience(tz: ZoneInfo) -> audiences.Audience:
     raise FormError("choose an audience")
 
 
-def _schedule(tz: ZoneInfo) -> datetime | None:
-    raw = request.form.get("scheduled_for", "").strip()
+def schedule_time(raw: str, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """Read a send time: naive means local (`tz`), an explicit offset is kept; refuse the past."""
+    raw = raw.strip()[:40]
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw).replace(tzinfo=tz)
+        when = datetime.fromisoformat(raw)
     except ValueError:
-        raise FormError("give the schedule as a date and time") from None
+        raise FormError("give the send time as a date and time") from None
+    when = when.replace(tzinfo=tz) if when.tzinfo is None else when
+    if when <= now:
+        shown = when.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+        raise FormError(
+            f"the send time {shown} is in the past: choose a later time or leave it empty"
+        )
+    return when
 
 
 @bp.post("/")
@@ -126,7 +139,7 @@ def compose() -> Response | tuple[str, int]:
             message_class=form.get("message_class", ""),
             audience=audience,
             creator_id=me().id,
-            scheduled_for=_schedule(tz),
+            scheduled_for=schedule_time(form.get("scheduled_for", ""), tz, utcnow()),
         )
     except ValueError as exc:  # FormError, BroadcastError, or an unknown message class
         flash(str(exc), "error")
@@ -144,6 +157,10 @@ def compose() -> Response | tuple[str, int]:
 
 def _broadcast(broadcast_id: int) -> Broadcast:
     return db().get(Broadcast, broadcast_id) or abort(404)
+
+
+def _locked(broadcast_id: int) -> Broadcast:
+    return broadcasts.locked(db(), broadcast_id) or abort(404)
 
 
 @bp.get("/<int:broadcast_id>")
@@ -167,6 +184,7 @@ def show(broadcast_id: int) -> str:
         needs_approval=broadcasts.needs_approval(broadcast, settings.broadcast_approval_threshold),
         failures=broadcasts.failure_reasons(db(), broadcast.id),
         me=me(),
+        tz=ZoneInfo(settings.timezone),
     )
 
 
@@ -190,7 +208,7 @@ def _refused(exc: broadcasts.BroadcastError) -> Response:
 @requires(Role.SUPERVISOR)
 def submit(broadcast_id: int) -> Response:
     """Send a small broadcast now, or ask a second supervisor to approve a large one."""
-    broadcast, settings = _broadcast(broadcast_id), services().settings
+    broadcast, settings = _locked(broadcast_id), services().settings
     ready = broadcasts.submit(
         db(),
         broadcast,
@@ -210,10 +228,11 @@ def submit(broadcast_id: int) -> Response:
 @requires(Role.SUPERVISOR)
 def approve(broadcast_id: int) -> Response:
     """Approve another supervisor's broadcast and start (or schedule) the send."""
-    broadcast = _broadcast(broadcast_id)
+    broadcast = _locked(broadcast_id)
     broadcasts.approve(db(), broadcast, approver_id=me().id, now=utcnow())
     count = broadcast.recipient_count
-    response = _act(broadcast, "approve", "Approved: sending.", recipients=count)
+    record("approve", f"broadcast:{broadcast.id}", recipients=count)
+    response = _act(broadcast, "send", "Approved: sending.", recipients=count)
     enqueue_fan_out(services(), broadcast.id, broadcast.scheduled_for)
     return response
 
@@ -222,7 +241,7 @@ def approve(broadcast_id: int) -> Response:
 @requires(Role.SUPERVISOR)
 def reject(broadcast_id: int) -> Response:
     """Refuse a draft or pending broadcast."""
-    broadcast = _broadcast(broadcast_id)
+    broadcast = _locked(broadcast_id)
     broadcasts.reject(db(), broadcast)
     return _act(broadcast, "reject", "Rejected: nothing will be sent.")
 
@@ -231,7 +250,7 @@ def reject(broadcast_id: int) -> Response:
 @requires(Role.SUPERVISOR)
 def pause(broadcast_id: int) -> Response:
     """Pause a send: nothing more goes out until it is resumed."""
-    broadcast = _broadcast(broadcast_id)
+    broadcast = _locked(broadcast_id)
     broadcasts.pause(db(), broadcast)
     return _act(broadcast, "pause", "Paused.")
 
@@ -240,7 +259,7 @@ def pause(broadcast_id: int) -> Response:
 @requires(Role.SUPERVISOR)
 def resume(broadcast_id: int) -> Response:
     """Resume a paused send: finish the fan-out and enqueue the unsent messages again."""
-    broadcast = _broadcast(broadcast_id)
+    broadcast = _locked(broadcast_id)
     unsent = broadcasts.resume(db(), broadcast)
     response = _act(broadcast, "resume", "Resumed.", unsent=len(unsent))
     found = services()
@@ -254,7 +273,7 @@ def resume(broadcast_id: int) -> Response:
 @requires(Role.SUPERVISOR)
 def cancel(broadcast_id: int) -> Response:
     """Cancel a broadcast and every message not yet handed to AT."""
-    broadcast = _broadcast(broadcast_id)
+    broadcast = _locked(broadcast_id)
     stopped = broadcasts.cancel(db(), broadcast, now=utcnow())
     message = f"Cancelled; {stopped} unsent messages stopped."
     return _act(broadcast, "cancel", message, stopped=stopped)
@@ -266,7 +285,7 @@ def progress(broadcast_id: int) -> Response:
     """Counts for the live progress bar; marks the broadcast done once nothing is in flight."""
     broadcast = _broadcast(broadcast_id)
     counts = broadcasts.progress(db(), broadcast)
-    if broadcasts.finish_if_complete(broadcast, counts, utcnow()):
+    if broadcasts.finish(db(), broadcast, counts, utcnow()):
         db().commit()
         counts["status"] = broadcast.status
     return jsonify(counts)

@@ -15,7 +15,7 @@ from ops.wiring import db, services
 from services import reports
 from sms.outbox import queue_message
 from staff.access import html_errors, me, protect_forms, record, requires
-from staff.charts import bar_chart
+from staff.charts import bar_chart, series_chart
 
 bp = Blueprint(
     "staff",
@@ -47,23 +47,60 @@ def home() -> Response:
     return redirect(url_for("staff.dashboard"))
 
 
+DAYS_SHOWN = 7
+
+
 @bp.get("/dashboard")
 @requires(Role.AGENT)
 def dashboard() -> str:
-    """Show bookings, seat use, SMS outcomes, the USSD funnel and uncollected documents."""
-    session, tz = db(), _tz()
-    day = _day(request.args.get("day"), datetime.now(tz).date())
+    """Show bookings and seat use over a week, SMS outcomes, the USSD funnel, uncollected ones."""
+    session, tz, args = db(), _tz(), request.args
+    first = _day(args.get("day"), datetime.now(tz).date())
+    days = [first + timedelta(days=n) for n in range(DAYS_SHOWN)]
+    columns = [f"{day:%a %d}" for day in days]
+    span = f"{days[0]:%d/%m} to {days[-1]:%d/%m/%Y}"
+    language = args.get("language", "") if args.get("language") in reports.LANGUAGES else ""
+    network = args.get("network", "") if args.get("network") in reports.NETWORKS else ""
     since = utcnow() - timedelta(days=7)
-    on = f"on {day:%d/%m/%Y}"
+    funnel = reports.ussd_funnel(session, since, language=language, network=network)
     charts = [
-        bar_chart(f"Bookings per centre {on}", reports.bookings_per_centre(session, day, tz)),
-        bar_chart(f"Seat use per centre {on}", reports.seat_use_per_centre(session, day, tz), "%"),
+        series_chart(
+            f"Bookings per centre, {span}",
+            columns,
+            reports.bookings_by_day(session, first, DAYS_SHOWN, tz),
+        ),
+        series_chart(
+            f"Seat use per centre, {span}",
+            columns,
+            reports.seat_use_by_day(session, first, DAYS_SHOWN, tz),
+            "%",
+        ),
         bar_chart("SMS in the last 7 days, by status", reports.sms_by_status(session, since)),
         bar_chart("SMS failure reasons, last 7 days", reports.sms_failure_reasons(session, since)),
-        bar_chart("USSD sessions by last screen, last 7 days", reports.ussd_funnel(session, since)),
+        bar_chart(
+            f"USSD sessions by last screen, last 7 days{_filtered(language, network)}", funnel
+        ),
+        bar_chart(
+            "USSD sessions by language, last 7 days", reports.ussd_by_language(session, since)
+        ),
+        bar_chart("USSD sessions by network, last 7 days", reports.ussd_by_network(session, since)),
         bar_chart("Documents uncollected per centre", reports.uncollected_per_centre(session)),
     ]
-    return render_template("staff/dashboard.html", charts=charts, day=day)
+    return render_template(
+        "staff/dashboard.html",
+        charts=charts,
+        day=first,
+        language=language,
+        network=network,
+        languages=reports.LANGUAGES,
+        networks=reports.NETWORKS,
+    )
+
+
+def _filtered(language: str, network: str) -> str:
+    parts = [reports.LANGUAGES.get(language, ""), reports.NETWORKS.get(network, "")]
+    shown = ", ".join(p for p in parts if p)
+    return f" ({shown})" if shown else ""
 
 
 def _int(name: str) -> int | None:
@@ -86,7 +123,9 @@ def feedback() -> str:
     rows = reports.feedback_averages(
         session, centre_id=centre_id, service_id=service_id, since=since, until=until
     )
-    trend = reports.feedback_by_week(session, centre_id=centre_id, weeks=8, now=utcnow())
+    trend = reports.feedback_by_week(
+        session, centre_id=centre_id, service_id=service_id, weeks=8, now=utcnow()
+    )
     return render_template(
         "staff/feedback.html",
         rows=rows,
@@ -141,6 +180,9 @@ def close_ticket(ticket_id: int) -> Response:
 def reply(ticket_id: int) -> Response:
     """Send one SMS to the citizen behind a ticket."""
     ticket, body = _ticket(ticket_id), request.form.get("body", "").strip()[:459]
+    if ticket.status != "open":
+        flash(f"Ticket {ticket.id} is closed: no reply was sent.", "error")
+        return redirect(url_for("staff.tickets", status="closed"))
     if not body:
         flash("Write a message first.", "error")
         return redirect(url_for("staff.tickets"))

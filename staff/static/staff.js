@@ -5,18 +5,27 @@ function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]').content;
 }
 
+function messageClass() {
+  const chosen = document.querySelector('input[name="message_class"]:checked');
+  return chosen ? chosen.value : "";
+}
+
 function watchCounter(area) {
   const out = document.getElementById(area.dataset.counter);
   let timer = null;
   const update = async () => {
-    const url = out.dataset.url + "?text=" + encodeURIComponent(area.value);
-    const found = await (await fetch(url, { credentials: "same-origin" })).json();
+    const query = new URLSearchParams({ text: area.value, lang: area.dataset.lang, class: messageClass() });
+    const found = await (await fetch(out.dataset.url + "?" + query, { credentials: "same-origin" })).json();
     const ucs2 = found.ucs2_chars.length > 0;
     out.classList.toggle("ucs2", ucs2);
-    out.textContent = `${found.units} characters, ${found.parts} SMS part(s), ${found.encoding}` +
+    out.textContent = `${found.units} characters${found.opt_out ? " with the opt-out line" : ""}, ` +
+      `${found.parts} SMS part(s), ${found.encoding}` +
       (ucs2 ? ` - warning: ${found.ucs2_chars.join(" ")} forces UCS-2 (70 per part)` : "");
   };
   area.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 250); });
+  document.querySelectorAll('input[name="message_class"]').forEach((radio) => {
+    radio.addEventListener("change", update);
+  });
   update();
 }
 
@@ -34,10 +43,15 @@ function watchProgress(box) {
     const actions = document.getElementById("actions");
     if (actions && counts.complete) actions.hidden = true;
   };
+  // After the last send, delivery reports keep arriving: follow them for a while, more slowly.
+  const until = Date.now() + 15 * 60 * 1000;
   const poll = async () => {
     const counts = await (await fetch(box.dataset.url, { credentials: "same-origin" })).json();
     paint(counts);
-    if (!counts.complete && counts.status !== "cancelled") setTimeout(poll, 1000);
+    const reporting = counts.complete && counts.sent > 0 && Date.now() < until;
+    if ((!counts.complete && counts.status !== "cancelled") || reporting) {
+      setTimeout(poll, counts.complete ? 3000 : 1000);
+    }
   };
   poll();
 }
@@ -46,30 +60,27 @@ function simulator(phone) {
   const screen = document.getElementById("screen");
   const input = document.getElementById("sim-input");
   const send = document.getElementById("sim-send");
-  let inputs = [], session = "";
-  const hop = async () => {
-    const body = { session, phone: document.getElementById("sim-phone").value, text: inputs.join("*") };
-    const answer = await fetch(phone.dataset.url, {
+  let session = "";
+  const post = async (url, body) => {
+    const answer = await fetch(url, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify(body),
     });
     const found = await answer.json();
-    const text = found.text || found.error || "Network error";
-    const open = text.startsWith("CON ");
-    screen.textContent = text.replace(/^(CON|END) /, "");
+    const open = Boolean(found.open);
+    session = open ? found.session : "";
+    screen.textContent = (found.text || found.error || "Network error").replace(/^(CON|END) /, "");
     input.disabled = send.disabled = !open;
     input.value = "";
     if (open) input.focus();
   };
   document.getElementById("sim-dial").addEventListener("click", () => {
-    inputs = []; session = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
-    hop();
+    post(phone.dataset.start, { phone: document.getElementById("sim-phone").value });
   });
   document.getElementById("sim-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    inputs.push(input.value);
-    hop();
+    post(phone.dataset.url, { session, input: input.value });
   });
 }
 

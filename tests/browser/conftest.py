@@ -1,10 +1,16 @@
-"""Browser tests: the real app on 127.0.0.1 driven by the Debian Chromium through Playwright."""
+"""Browser tests: the real app on 127.0.0.1 driven by the Debian Chromium through Playwright.
+
+Screenshots go to `test-artifacts/`, named after the test: one at each milestone a test marks
+with `shoot`, and one of every open page when a test fails.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,11 +56,20 @@ def live_url(app: Flask) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+def require_chromium(path: Path, ci: bool) -> None:
+    """Skip without Chromium on a workstation; in CI a missing browser is a failure."""
+    if path.exists():
+        return
+    message = f"Debian chromium is not installed at {path}: apt-get install -y chromium"
+    if ci:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium; never a downloaded browser."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed: apt-get install -y chromium")
+    require_chromium(CHROMIUM, os.environ.get("CI", "").strip().lower() == "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -67,18 +82,49 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test, so fixtures can tell a failure at teardown."""
+    report = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    return report
+
+
+REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+def artefact_name(node: pytest.Item, what: str) -> str:
+    """Name a screenshot after its test module, test and milestone."""
+    module = Path(str(node.fspath)).stem
+    return re.sub(r"[^\w.-]+", "_", f"{module}.{node.name}--{what}") + ".png"
+
+
+def _failed(node: pytest.Item) -> bool:
+    return any(report.failed for report in node.stash.get(REPORTS, {}).values())
+
+
 @pytest.fixture()
-def page_for(browser, live_url: str) -> Iterator[Callable[..., object]]:
+def page_for(
+    browser, live_url: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., object]]:
     """Open a fresh browser context (its own cookies) at a viewport; closed afterwards."""
-    contexts = []
+    contexts, pages = [], []
 
     def open_page(viewport: dict[str, int] = LAPTOP) -> object:
         context = browser.new_context(viewport=viewport, base_url=live_url)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        pages.append(context.new_page())
+        return pages[-1]
 
     yield open_page
+    if _failed(request.node):
+        ARTIFACTS.mkdir(exist_ok=True)
+        for number, page in enumerate(pages, start=1):
+            name = artefact_name(request.node, f"failure-{number}")
+            page.screenshot(path=str(ARTIFACTS / name), full_page=True)
     for context in contexts:
         context.close()
 
@@ -105,8 +151,15 @@ def log_in(page, username: str) -> None:
     page.wait_for_url("**/staff/dashboard")
 
 
-def shoot(page, name: str) -> None:
-    """Keep a full-page screenshot as a test artefact."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(500)  # let the progress bar's width transition settle
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+@pytest.fixture()
+def shoot(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
+    """Return a function keeping a full-page screenshot of a milestone, named after the test."""
+
+    def take(page: object, milestone: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / artefact_name(request.node, milestone)
+        page.wait_for_timeout(500)  # type: ignore[attr-defined]  # let transitions settle
+        page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        return path
+
+    return take

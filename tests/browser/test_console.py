@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from models import Role
-from tests.browser.conftest import PHONE, log_in, shoot
+from services.broadcasts import count_parts
+from sms.templates import with_opt_out
+from tests.browser.conftest import PHONE, log_in
 
 pytestmark = pytest.mark.slow
 CSV = b"phone\n0712000001\n0712000002\n+254712000003\n0712000001\nnot-a-phone\n"
@@ -27,7 +32,7 @@ def compose(page, tmp_path) -> None:
     page.get_by_role("button", name="Preview").click()
 
 
-def test_login_shows_the_dashboard(seeded, page_for, staff):
+def test_login_shows_the_dashboard(seeded, page_for, staff, shoot):
     page = page_for()
     log_in(page, staff("amina", Role.AGENT))
     page.goto("/staff/dashboard?day=2026-11-24")
@@ -35,7 +40,7 @@ def test_login_shows_the_dashboard(seeded, page_for, staff):
     shoot(page, "dashboard-laptop")
 
 
-def test_counter_warns_when_a_character_forces_ucs2(page_for, staff):
+def test_counter_warns_when_a_character_forces_ucs2(page_for, staff, shoot):
     page = page_for()
     log_in(page, staff("maker", Role.SUPERVISOR))
     page.goto("/staff/broadcasts/new")
@@ -45,7 +50,29 @@ def test_counter_warns_when_a_character_forces_ucs2(page_for, staff):
     shoot(page, "compose-counter-laptop")
 
 
-def test_compose_from_csv_then_approve_as_second_supervisor(page_for, staff, tmp_path):
+def test_counter_counts_the_opt_out_line_like_the_preview(page_for, staff, tmp_path, shoot):
+    page, text = page_for(), "HUDUMA: " + "a" * 140
+    log_in(page, staff("maker", Role.SUPERVISOR))
+    page.goto("/staff/broadcasts/new")
+    page.get_by_label("Text in English").fill(text)
+    page.locator("#count_en").filter(has_text="148 characters, 1 SMS part(s)").wait_for()
+    page.get_by_label("Awareness", exact=False).check()
+    sent = count_parts(with_opt_out(text, "en"))
+    counted = f"{sent.units} characters with the opt-out line, {sent.parts} SMS part(s)"
+    page.locator("#count_en").filter(has_text=counted).wait_for()
+    shoot(page, "compose-awareness-counter-laptop")
+    upload = tmp_path / "one.csv"
+    upload.write_bytes(b"0712000001\n")
+    page.get_by_label("Title (for staff only)").fill("Opt-out count")
+    page.get_by_label("Text in Kiswahili").fill("HUDUMA: Karibu")
+    page.get_by_label("Uploaded CSV of phone numbers").check()
+    page.get_by_label("CSV file (phone numbers in the first column)").set_input_files(str(upload))
+    page.get_by_role("button", name="Preview").click()
+    heading = page.get_by_role("heading", name="English:")
+    assert heading.inner_text().startswith(f"English: {sent.parts} part(s), GSM-7")
+
+
+def test_compose_from_csv_then_approve_as_second_supervisor(page_for, staff, tmp_path, shoot):
     maker, checker = page_for(), page_for(PHONE)
     log_in(maker, staff("maker", Role.SUPERVISOR))
     compose(maker, tmp_path)
@@ -62,10 +89,12 @@ def test_compose_from_csv_then_approve_as_second_supervisor(page_for, staff, tmp
 
 
 PAGES = ["/staff/dashboard", "/staff/tickets", "/staff/feedback", "/staff/broadcasts/new",
-         "/staff/admin/centres/1", "/staff/admin/staff", "/staff/admin/audit"]  # fmt: skip
+         "/staff/simulator/", "/staff/admin/centres/1", "/staff/admin/services",
+         "/staff/admin/holidays", "/staff/admin/keys", "/staff/admin/staff",
+         "/staff/admin/audit"]  # fmt: skip
 
 
-def test_pages_fit_a_phone_screen(seeded, page_for, staff):
+def test_pages_fit_a_phone_screen(seeded, page_for, staff, shoot):
     page = page_for(PHONE)
     log_in(page, staff("root", Role.ADMIN))
     for path in PAGES:
@@ -73,3 +102,21 @@ def test_pages_fit_a_phone_screen(seeded, page_for, staff):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, (path, overflow)
         shoot(page, "phone" + path.replace("/", "-"))
+
+
+def test_charts_and_row_buttons_speak_to_screen_readers(seeded, page_for, staff, shoot):
+    page = page_for()
+    log_in(page, staff("root", Role.ADMIN))
+    page.goto("/staff/admin/holidays")
+    page.get_by_label("Day", exact=True).fill("2026-12-24")
+    page.get_by_label("Name", exact=True).fill("Christmas Eve")
+    page.get_by_role("button", name="Add holiday").click()
+    remove = page.get_by_role("button", name="Remove holiday Christmas Eve on 24/12/2026")
+    expect(remove).to_have_count(1)
+    page.goto("/staff/dashboard?day=2026-11-24")
+    figures = page.get_by_role("table", name=re.compile("^Seat use per centre"))
+    expect(figures).to_be_hidden()
+    page.get_by_text("Figures: Seat use per centre").click()
+    expect(figures).to_be_visible()
+    assert figures.get_by_role("columnheader", name="Tue 24").count() == 1
+    shoot(page, "dashboard-figures-laptop")

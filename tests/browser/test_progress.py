@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,28 +10,21 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from config import PROJECT_ROOT
+import sms.fake_at as fake_at_server
 from models import Role
-from tests.browser.conftest import PHONE, free_port, log_in, shoot
+from tests.browser.conftest import PHONE, free_port, log_in
 from tests.browser.test_console import compose
 from tests.conftest import TEST_SECRET, TEST_TOKEN
+from tests.sms.conftest import Workers
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        importlib.util.find_spec("sms.fake_at") is None,
-        reason="needs the SMS pipeline (sms/fake_at.py, outbox dispatch and the sender job): "
-        "not merged from branch sms yet",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
 def fake_at(live_url: str) -> Iterator[str]:
     """A fake AT on 127.0.0.1 that posts delivery reports back to the live app."""
-    fake = importlib.import_module("sms.fake_at")  # the SMS pipeline's module
     reports = f"{live_url}/sms/delivery-reports?token={TEST_TOKEN}"
-    server = fake.serve(free_port(), callback_url=reports)
+    server = fake_at_server.serve(free_port(), callback_url=reports)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/version1"
@@ -45,23 +34,16 @@ def fake_at(live_url: str) -> Iterator[str]:
 
 @pytest.fixture()
 def worker(app, settings, fake_at: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real RQ worker process on the test database and Redis, sending to the fake AT."""
-    env = {
-        **os.environ, "APP_ENV": "test", "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url, "AT_USERNAME": "huduma", "AT_API_KEY": "fake-key",
-        "AT_API_BASE_URL": fake_at, "SECRET_KEY": TEST_SECRET, "AT_CALLBACK_TOKEN": TEST_TOKEN,
-        "VAR_DIR": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
-    }  # fmt: skip
-    log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=PROJECT_ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    yield process
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    """A real RQ worker process (in its own process group) sending to the fake AT."""
+    workers = Workers(settings, tmp_path)
+    yield workers.start(
+        AT_USERNAME="huduma", AT_API_KEY="fake-key", AT_API_BASE_URL=fake_at,
+        SECRET_KEY=TEST_SECRET, AT_CALLBACK_TOKEN=TEST_TOKEN, SMS_RATE_PER_SECOND="50",
+    )  # fmt: skip
+    workers.stop_all()
 
 
-def test_progress_bar_reaches_completion(worker, page_for, staff, tmp_path):
+def test_progress_bar_reaches_completion(worker, page_for, staff, tmp_path, shoot):
     maker, checker = page_for(), page_for(PHONE)
     log_in(maker, staff("maker", Role.SUPERVISOR))
     compose(maker, tmp_path)

@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from models import Booking, Role
-from tests.browser.conftest import PHONE, log_in, shoot
+from tests.browser.conftest import PHONE, log_in
 
 pytestmark = pytest.mark.slow
 # Book, replacement ID, first county, centre, day and time, an ID number, confirm.
 BOOKING = ("2", "1", "1", "1", "1", "1", "12345678", "1")
 
 
-def test_book_a_slot_on_the_simulator(seeded, page_for, staff, db_session):
+def test_book_a_slot_on_the_simulator(seeded, page_for, staff, db_session, shoot):
     page = page_for(PHONE)
     log_in(page, staff("amina", Role.AGENT))
     page.goto("/staff/simulator/")

@@ -1,0 +1,59 @@
+"""Browser test machinery: screenshots named per test, on failure too; CI needs Chromium."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import PROJECT_ROOT
+from tests.browser.conftest import ARTIFACTS, require_chromium
+
+pytestmark = pytest.mark.slow
+FAILING = """
+def test_fails_on_purpose(page_for):
+    page = page_for()
+    page.set_content("<h1>Failing on purpose</h1>")
+    assert page.inner_text("h1") == "Something else"
+"""
+
+
+def test_a_missing_chromium_fails_in_ci_and_skips_elsewhere(tmp_path):
+    missing = tmp_path / "no-chromium"
+    with pytest.raises(pytest.fail.Exception, match="not installed"):
+        require_chromium(missing, ci=True)
+    with pytest.raises(pytest.skip.Exception):
+        require_chromium(missing, ci=False)
+    require_chromium(Path(sys.executable), ci=True)  # present: nothing happens
+
+
+def test_a_milestone_screenshot_is_named_after_the_test(page_for, shoot):
+    page = page_for()
+    page.set_content("<h1>Milestone</h1>")
+    path = shoot(page, "milestone")
+    assert path.name == (
+        "test_artifacts.test_a_milestone_screenshot_is_named_after_the_test--milestone.png"
+    )
+    assert path.parent == ARTIFACTS and path.stat().st_size > 0
+    path.unlink()
+
+
+def test_a_failing_browser_test_leaves_a_screenshot(tmp_path):
+    module = tmp_path / "test_on_purpose.py"
+    module.write_text(FAILING)
+    expected = ARTIFACTS / "test_on_purpose.test_fails_on_purpose--failure-1.png"
+    expected.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "TEST_REDIS_URL")}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "-p",
+         "tests.browser.conftest", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+         str(module)],
+        cwd=PROJECT_ROOT, env={**env, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True,
+        timeout=240, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout.decode()[-2000:]
+    assert expected.exists() and expected.stat().st_size > 0
+    expected.unlink()
