@@ -35,7 +35,7 @@ seed: migrate
 	$(VENV)/flask seed demo
 
 BENCH_N ?= 200000
-BENCH_WORKERS ?= 3
+BENCH_WORKERS ?= 2
 bench-sms: setup-dev ## Feed BENCH_N ready updates over HTTP and send every notice to a fake AT (PostgreSQL + Redis)
 	NO_PROXY=127.0.0.1,localhost $(VENV)/python -m bench.sms --n $(BENCH_N) --workers $(BENCH_WORKERS)
 
