@@ -12,6 +12,7 @@ from demo.seed import seed_all
 from jobs.ussd import complete_booking
 from models import Booking
 from tests.conftest import TEST_SECRET
+from tests.dates import MONDAY
 from tests.ussd_dial import Dial
 
 BOOK = ("2", "1", "1", "1", "1", "1", "12345678")
@@ -24,9 +25,7 @@ def test_slow_booking_is_finished_by_a_job(app, settings, db_session):
     fast = create_app(settings.with_overrides(ussd_hop_deadline=0.5))
     found = fast.extensions["huduma"]
     with found.session_factory.begin() as session:
-        from datetime import date
-
-        seed_all(session, today=date(2026, 11, 23), days=2, documents=5, hash_key=TEST_SECRET)
+        seed_all(session, today=MONDAY, days=2, documents=5, hash_key=TEST_SECRET)
     dial = Dial(fast.test_client())
     dial.start()
     dial.send(*BOOK)

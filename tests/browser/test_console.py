@@ -11,6 +11,7 @@ from models import Role
 from services.broadcasts import count_parts
 from sms.templates import with_opt_out
 from tests.browser.conftest import PHONE, log_in
+from tests.dates import TUESDAY
 
 pytestmark = pytest.mark.slow
 CSV = b"phone\n0712000001\n0712000002\n+254712000003\n0712000001\nnot-a-phone\n"
@@ -35,7 +36,7 @@ def compose(page, tmp_path) -> None:
 def test_login_shows_the_dashboard(seeded, page_for, staff, shoot):
     page = page_for()
     log_in(page, staff("amina", Role.AGENT))
-    page.goto("/staff/dashboard?day=2026-11-24")
+    page.goto(f"/staff/dashboard?day={TUESDAY}")
     assert page.locator("svg[role=img]").count() >= 2
     shoot(page, "dashboard-laptop")
 
@@ -113,10 +114,10 @@ def test_charts_and_row_buttons_speak_to_screen_readers(seeded, page_for, staff,
     page.get_by_role("button", name="Add holiday").click()
     remove = page.get_by_role("button", name="Remove holiday Christmas Eve on 24/12/2026")
     expect(remove).to_have_count(1)
-    page.goto("/staff/dashboard?day=2026-11-24")
+    page.goto(f"/staff/dashboard?day={TUESDAY}")
     figures = page.get_by_role("table", name=re.compile("^Seat use per centre"))
     expect(figures).to_be_hidden()
     page.get_by_text("Figures: Seat use per centre").click()
     expect(figures).to_be_visible()
-    assert figures.get_by_role("columnheader", name="Tue 24").count() == 1
+    assert figures.get_by_role("columnheader", name=f"{TUESDAY:%a %d}").count() == 1
     shoot(page, "dashboard-figures-laptop")

@@ -6,6 +6,7 @@ import re
 
 from models import Role, Ticket
 from staff.charts import bar_chart, series_chart
+from tests.dates import TUESDAY
 from tests.staff.conftest import post
 
 
@@ -32,7 +33,7 @@ def test_a_series_chart_lists_a_row_per_centre_and_a_column_per_day():
 
 
 def test_every_chart_on_the_dashboard_has_a_table(seeded, as_role):
-    page = as_role(Role.AGENT).get("/staff/dashboard?day=2026-11-24").get_data(as_text=True)
+    page = as_role(Role.AGENT).get(f"/staff/dashboard?day={TUESDAY}").get_data(as_text=True)
     assert page.count("<svg") >= 2
     assert page.count("<svg") == page.count('<details class="figures">')
 

@@ -16,11 +16,12 @@ from services.reports import (
     ussd_by_network,
     ussd_funnel,
 )
+from tests.dates import MONDAY, TUESDAY, WEDNESDAY
 from tests.staff.conftest import post
 
 
 def test_dashboard_draws_charts_from_seeded_data(seeded, as_role):
-    page = as_role(Role.AGENT).get("/staff/dashboard?day=2026-11-24").get_data(as_text=True)
+    page = as_role(Role.AGENT).get(f"/staff/dashboard?day={TUESDAY}").get_data(as_text=True)
     assert page.count("<svg") >= 2
     assert "Documents uncollected per centre" in page
 
@@ -120,19 +121,20 @@ def _book_first_slot_on(db_session, day: date, phone: str):
 
 
 def test_bookings_and_seat_use_form_a_week_per_centre(seeded, db_session):
-    slot = _book_first_slot_on(db_session, date(2026, 11, 24), "+254700000001")
-    _book_first_slot_on(db_session, date(2026, 11, 25), "+254700000002")
-    week = bookings_by_day(db_session, date(2026, 11, 24), 7, NAIROBI)
+    slot = _book_first_slot_on(db_session, TUESDAY, "+254700000001")
+    _book_first_slot_on(db_session, WEDNESDAY, "+254700000002")
+    week = bookings_by_day(db_session, TUESDAY, 7, NAIROBI)
     assert week[0] == (slot.centre.name, [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
-    use = dict(seat_use_by_day(db_session, date(2026, 11, 24), 7, NAIROBI))[slot.centre.name]
+    use = dict(seat_use_by_day(db_session, TUESDAY, 7, NAIROBI))[slot.centre.name]
     assert 0 < use[0] < 100 and use[2:] == [None] * 5  # seeded slots cover two days
 
 
 def test_the_dashboard_shows_seven_days(seeded, as_role, db_session):
-    _book_first_slot_on(db_session, date(2026, 11, 25), "+254700000002")
-    page = as_role(Role.AGENT).get("/staff/dashboard?day=2026-11-24").get_data(as_text=True)
-    assert "Bookings per centre, 24/11 to 30/11/2026" in page
-    assert "Tue 24" in page and "Mon 30" in page
+    _book_first_slot_on(db_session, WEDNESDAY, "+254700000002")
+    page = as_role(Role.AGENT).get(f"/staff/dashboard?day={TUESDAY}").get_data(as_text=True)
+    monday = MONDAY + timedelta(days=7)
+    assert f"Bookings per centre, {TUESDAY:%d/%m} to {monday:%d/%m/%Y}" in page
+    assert f"{TUESDAY:%a %d}" in page and f"{monday:%a %d}" in page
 
 
 def _ussd_event(db_session, n: int, language: str, network: str, status: str) -> None:

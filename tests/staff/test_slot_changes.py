@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from models import Booking, BookingStatus, Centre, CentreService, Holiday, Slot, Ticket
 from services import administration as admin
 from services.slots import extend_slots, reconcile_slots
+from tests.dates import MONDAY, NOON, SATURDAY, SUNDAY, TUESDAY, WEDNESDAY
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # the seed's "today"; slots exist on 24 and 25
-TUESDAY, WEDNESDAY, SATURDAY = date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 28)
+NOW = NOON  # the seed's "today"; slots exist on Tuesday and Wednesday
 
 
 @pytest.fixture()
@@ -104,11 +104,11 @@ def test_a_service_no_longer_offered_loses_its_free_slots(db_session, gpo):
 def test_weekend_opening_hours_produce_slots(db_session, gpo):
     hours = {h.weekday: (h.opens, h.closes) for h in gpo.hours}
     admin.set_hours(db_session, gpo, {**hours, SATURDAY.weekday(): (time(9, 0), time(13, 0))})
-    added = extend_slots(db_session, start=date(2026, 11, 23), count=5, centre_id=gpo.id)
+    added = extend_slots(db_session, start=MONDAY, count=5, centre_id=gpo.id)
     saturday = _slots(db_session, gpo, SATURDAY)
     assert added > 0 and saturday
     assert {s.starts_at.astimezone(NAIROBI).time() for s in saturday} >= {time(9, 0), time(12, 30)}
-    sunday = _slots(db_session, gpo, date(2026, 11, 29))
+    sunday = _slots(db_session, gpo, SUNDAY)
     assert sunday == []
 
 
@@ -121,7 +121,7 @@ def test_stranded_bookings_get_one_call_ticket_each(db_session, gpo):
         )
     tickets = db_session.scalars(select(Ticket)).all()
     assert [(t.reason, t.phone) for t in tickets] == [("booking_closed", booking.phone)]
-    assert tickets[0].summary.startswith("HKA-TKT01: Huduma Centre GPO, Tue 24/11/2026")
+    assert tickets[0].summary.startswith(f"HKA-TKT01: Huduma Centre GPO, Tue {TUESDAY:%d/%m/%Y}")
     assert "holiday: Staff training" in tickets[0].summary
     assert report.tickets == 0  # the second pass found the ticket open already
 
@@ -144,5 +144,5 @@ def test_national_holidays_get_no_weekend_slots(db_session, gpo):
     db_session.add(Holiday(day=SATURDAY, name="Special day", centre_id=None))
     hours = {h.weekday: (h.opens, h.closes) for h in gpo.hours}
     admin.set_hours(db_session, gpo, {**hours, SATURDAY.weekday(): (time(9, 0), time(13, 0))})
-    extend_slots(db_session, start=date(2026, 11, 23), count=5, centre_id=gpo.id)
+    extend_slots(db_session, start=MONDAY, count=5, centre_id=gpo.id)
     assert _slots(db_session, gpo, SATURDAY) == []
