@@ -34,6 +34,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     web_workers: int = 2
+    web_threads: int = 2
     default_language: str = "en"
     log_json: bool = False
     log_level: str = "INFO"
@@ -141,6 +142,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         host=env.get("HOST", "127.0.0.1"),
         port=int(env.get("PORT", "8000")),
         web_workers=int(env.get("WEB_WORKERS", "2")),
+        web_threads=int(env.get("WEB_THREADS", "2")),
         default_language=env.get("DEFAULT_LANGUAGE", "en"),
         log_json=_flag(env.get("LOG_JSON", "1" if app_env == "production" else "0")),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),

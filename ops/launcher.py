@@ -62,25 +62,20 @@ class Launcher:
         if self.wants_fake_at:
             self.start_fake_at(env)
         self.children["worker"] = subprocess.Popen([sys.executable, "-m", "jobs.worker"], env=env)
-        bind = f"{self.settings.host}:{self.settings.port}"
         self.children["web"] = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                bind,
-                "--workers",
-                str(self.settings.web_workers),
-                "--access-logfile",
-                "-",
+                sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
+                "--host", self.settings.host, "--port", str(self.settings.port),
+                "--workers", str(self.settings.web_workers),
+                "--blocking-threads", str(self.settings.web_threads),
+                "--workers-kill-timeout", "15", "--access-log",
                 # The path without its query: callback URLs carry the AT token there.
-                "--access-logformat",
-                '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-                "app:create_app()",
+                "--access-log-fmt",
+                '%(addr)s [%(time)s] "%(method)s %(path)s" %(status)d %(dt_ms).1fms',
+                "app:create_app",
             ],
             env=env,
-        )
+        )  # fmt: skip
 
     def stop(self) -> None:
         # Redis goes last so the worker can finish its current job and deregister.
