@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +23,7 @@ from models import (
     Slot,
 )
 from tests.conftest import TEST_SECRET
+from tests.dates import MONDAY, TUESDAY, WEDNESDAY
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 COUNTED = (County, Constituency, Centre, Service, CentreService, Slot, Document, DocumentEvent)
@@ -43,9 +44,7 @@ def test_seed_loads_the_reference_data(seeded, db_session):
 def test_running_the_seed_twice_changes_nothing(seeded, db_session):
     before = _counts(db_session)
     with seeded.extensions["huduma"].session_factory.begin() as session:
-        summary = seed_all(
-            session, today=date(2026, 11, 23), days=2, documents=60, hash_key=TEST_SECRET
-        )
+        summary = seed_all(session, today=MONDAY, days=2, documents=60, hash_key=TEST_SECRET)
     assert set(summary.added.values()) == {0}
     assert _counts(db_session) == before
 
@@ -71,7 +70,7 @@ def test_slots_fall_on_working_days_inside_opening_hours(seeded, db_session):
         opening = hours[(slot.centre_id, local.weekday())]
         assert opening.opens <= local.time() < opening.closes
     days = {s.astimezone(NAIROBI).date() for s in db_session.scalars(select(Slot.starts_at))}
-    assert days == {date(2026, 11, 24), date(2026, 11, 25)}
+    assert days == {TUESDAY, WEDNESDAY}
 
 
 def test_documents_cover_many_statuses_with_history(seeded, db_session):
