@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Executable, Select, func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -49,14 +50,30 @@ def _rank(table: dict[str, list[float | None]], limit: int) -> DaySeries:
     return sorted(table.items(), key=lambda item: (-weight(item[1]), item[0]))[:limit]
 
 
+def _per_day(
+    session: Session,
+    first: date,
+    days: int,
+    tz: ZoneInfo,
+    query_for: Callable[[datetime, datetime], Executable],
+    value: Callable[[Any], float | None],
+) -> dict[str, list[float | None]]:
+    """Run a per-centre query on each local day from `first`; a table of centre -> daily values."""
+    table: dict[str, list[float | None]] = {}
+    for offset in range(days):
+        start, end = _local_day_range(first + timedelta(days=offset), 1, tz)
+        for row in session.execute(query_for(start, end)):
+            table.setdefault(row[0], [None] * days)[offset] = value(row)
+    return table
+
+
 def bookings_by_day(
     session: Session, first: date, days: int, tz: ZoneInfo, limit: int = 12
 ) -> DaySeries:
     """Active and attended bookings per centre on each local day from `first`, busiest first."""
-    table: dict[str, list[float | None]] = {}
-    for offset in range(days):
-        start, end = _local_day_range(first + timedelta(days=offset), 1, tz)
-        query = (
+
+    def query_for(start: datetime, end: datetime) -> Executable:
+        return (
             select(Centre.name, func.count(Booking.id))
             .join(Slot, Booking.slot_id == Slot.id)
             .join(Centre, Slot.centre_id == Centre.id)
@@ -64,8 +81,10 @@ def bookings_by_day(
             .where(Booking.status.in_((BookingStatus.ACTIVE, BookingStatus.ATTENDED)))
             .group_by(Centre.name)
         )
-        for name, n in session.execute(query):
-            table.setdefault(name, [0.0] * days)[offset] = float(n)
+
+    table = _per_day(session, first, days, tz, query_for, lambda row: float(row[1]))
+    for values in table.values():  # a centre with bookings on some days booked none on others
+        values[:] = [v or 0.0 for v in values]
     return _rank(table, limit)
 
 
@@ -73,19 +92,20 @@ def seat_use_by_day(
     session: Session, first: date, days: int, tz: ZoneInfo, limit: int = 12
 ) -> DaySeries:
     """Percentage of seats booked per centre on each local day from `first` (None: no seats)."""
-    table: dict[str, list[float | None]] = {}
-    for offset in range(days):
-        start, end = _local_day_range(first + timedelta(days=offset), 1, tz)
-        query = (
+
+    def query_for(start: datetime, end: datetime) -> Executable:
+        return (
             select(Centre.name, func.sum(Slot.booked), func.sum(Slot.capacity))
             .join(Centre, Slot.centre_id == Centre.id)
             .where(Slot.starts_at >= start, Slot.starts_at < end)
             .group_by(Centre.name)
         )
-        for name, booked, capacity in session.execute(query):
-            share = round(100.0 * float(booked or 0) / capacity, 1) if capacity else None
-            table.setdefault(name, [None] * days)[offset] = share
-    return _rank(table, limit)
+
+    def share(row: Any) -> float | None:
+        booked, capacity = row[1], row[2]
+        return round(100.0 * float(booked or 0) / capacity, 1) if capacity else None
+
+    return _rank(_per_day(session, first, days, tz, query_for, share), limit)
 
 
 def sms_by_status(session: Session, since: datetime) -> list[Row]:

@@ -195,13 +195,17 @@ def test_export_is_csv_and_audited(app, as_role, db_session):
     assert actions[-5:] == ["login", "compose", "send", "send_start", "export"]
 
 
-def test_scheduled_send_waits_for_its_time(app, as_role):
-    client = as_role(Role.SUPERVISOR)
+def _submit_scheduled(client) -> None:
+    """Compose and submit broadcast 1 to one number, scheduled for a later date."""
     upload = (io.BytesIO(b"0712000001\n"), "one.csv")
     post(client, "/staff/broadcasts/", title="Later", body_en="Hi", body_sw="Habari",
          message_class="transactional", audience="csv", phones=upload,
          scheduled_for="2030-01-06T09:00")  # fmt: skip
     post(client, "/staff/broadcasts/1/submit")
+
+
+def test_scheduled_send_waits_for_its_time(app, as_role):
+    _submit_scheduled(as_role(Role.SUPERVISOR))
     assert fan_out(1, app.extensions["huduma"]) == 0
     assert _messages(app) == []
     assert _broadcast(app).scheduled_for == datetime(2030, 1, 6, 6, tzinfo=UTC)
@@ -253,12 +257,7 @@ def test_the_finishing_task_is_scheduled_with_the_worker(app):
 
 
 def test_a_scheduled_start_by_the_worker_is_audited_as_the_system(app, as_role):
-    client = as_role(Role.SUPERVISOR)
-    upload = (io.BytesIO(b"0712000001\n"), "one.csv")
-    post(client, "/staff/broadcasts/", title="Later", body_en="Hi", body_sw="Habari",
-         message_class="transactional", audience="csv", phones=upload,
-         scheduled_for="2030-01-06T09:00")  # fmt: skip
-    post(client, "/staff/broadcasts/1/submit")
+    _submit_scheduled(as_role(Role.SUPERVISOR))
     with app.extensions["huduma"].session_factory.begin() as session:  # the time has come
         session.get(Broadcast, 1).scheduled_for = datetime.now(UTC) - timedelta(minutes=1)
     fan_out(1, app.extensions["huduma"])
