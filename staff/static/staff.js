@@ -62,12 +62,19 @@ function simulator(phone) {
   const send = document.getElementById("sim-send");
   let session = "";
   const post = async (url, body) => {
-    const answer = await fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body),
-    });
-    const found = await answer.json();
+    // No second reply while one is on its way: it would be lost when the answer clears the box.
+    input.disabled = send.disabled = true;
+    let found;
+    try {
+      const answer = await fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify(body),
+      });
+      found = await answer.json();
+    } catch (error) {
+      found = { error: "Network error. Try again.", open: Boolean(session), session };
+    }
     const open = Boolean(found.open);
     session = open ? found.session : "";
     screen.textContent = (found.text || found.error || "Network error").replace(/^(CON|END) /, "");
