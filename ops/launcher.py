@@ -150,7 +150,7 @@ def banner(settings: Settings) -> str:
             *fake_at_lines(settings),
             "  dial it:",
             f"    curl -s {base}/ussd{token} -d sessionId=demo-1 -d 'serviceCode={code}' "
-            "-d phoneNumber=+254700000003 -d networkCode=63902 -d text=",
+            "--data-urlencode phoneNumber=+254700000003 -d networkCode=63902 -d text=",
             "",
         ]
     )

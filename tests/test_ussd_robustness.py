@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from app import create_app
 from models import LanguagePreference
+from services.languages import preferred
 from tests.conftest import TEST_TOKEN
 from tests.ussd_dial import PHONE, Dial
 
@@ -67,6 +68,17 @@ def test_unreadable_body_gets_a_polite_end(client, mimetype, body):
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert text.startswith("END ") and "busy" not in text, text
+
+
+def test_a_plus_sent_unencoded_is_restored(client, seeded):
+    url = f"/ussd?token={TEST_TOKEN}"
+    body = b"sessionId=plus-1&serviceCode=*384*1919%23&phoneNumber=+254799000123&text="
+    form = "application/x-www-form-urlencoded"
+    for text in (b"", b"6", b"6*2"):  # choose Kiswahili: stored against the number the hop carried
+        client.post(url, data=body + text, content_type=form)
+    with seeded.extensions["huduma"].session_factory() as session:
+        assert preferred(session, "+254799000123") == "sw"
+        assert preferred(session, "254799000123") is None
 
 
 def test_multipart_hop_is_served_like_a_urlencoded_one(client, seeded):

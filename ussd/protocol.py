@@ -34,6 +34,10 @@ def parse_hop(form: Mapping[str, str]) -> Hop:
     phone = (form.get("phoneNumber") or "").strip()
     if not session_id or len(session_id) > MAX_FIELD or not PHONE.fullmatch(phone):
         raise BadHop("a sessionId and an E.164 phoneNumber are required")
+    if phone[0] not in "+0":
+        # AT sends E.164; a "+" sent unencoded in a form body arrives as a space (stripped above).
+        # Receipts go to this number, and the SDK refuses one without its "+".
+        phone = "+" + phone
     return Hop(
         session_id=session_id,
         service_code=(form.get("serviceCode") or "")[:MAX_FIELD],
