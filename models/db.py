@@ -92,6 +92,14 @@ def _sqlite_engine(url: str, autocommit: bool = False) -> Engine:
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory every request and job uses."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+AUTOCOMMIT_INFO = "autocommit"
+
+
+def make_session_factory(engine: Engine, *, autocommit: bool = False) -> sessionmaker[Session]:
+    """Return the session factory every request and job uses.
+
+    Sessions of an `autocommit` engine say so in `Session.info`, so fixed lookups
+    (`models.fixed.FixedQuery`) may run straight on a pooled DB-API connection.
+    """
+    info = {AUTOCOMMIT_INFO: True} if autocommit else None
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)

@@ -48,7 +48,7 @@ def build_services(settings: Settings, *, for_worker: bool = False) -> Services:
         engine=engine,
         session_factory=make_session_factory(engine),
         reader_engine=reader_engine,
-        reader_factory=make_session_factory(reader_engine),
+        reader_factory=make_session_factory(reader_engine, autocommit=True),
         redis=connect(settings, decode=True),
         redis_raw=raw,
         queues=make_queues(raw),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from redis import Redis
-from sqlalchemy import Row, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from config import Settings
 from models import Centre, Document, DocumentKind
+from models.fixed import FixedQuery
 
 PREFIX = {
     DocumentKind.ID_CARD: "HK-ID-",
@@ -50,26 +52,31 @@ class Found:
     centre: str  # the centre's name, or "" when none is known yet
 
 
-# Columns only: this runs on every status lookup, and rows are cheaper than ORM objects.
+# Columns only, run as fixed lookups: this runs on every status lookup.
 _FOUND = select(
     Document.id, Document.kind, Document.status, Document.reference, Centre.name
 ).outerjoin(Centre, Centre.id == Document.centre_id)
+_BY_REFERENCE = FixedQuery(
+    _FOUND.where(
+        Document.reference == bindparam("reference"), Document.kind == bindparam("kind")
+    ).limit(1)
+)
+_BY_ID = FixedQuery(_FOUND.where(Document.id == bindparam("document_id")))
 
 
-def _found(row: Row[int, str, str, str, str] | None) -> Found | None:
+def _found(row: tuple[Any, ...] | None) -> Found | None:
     return None if row is None else Found(row[0], row[1], row[2], row[3], row[4] or "")
 
 
 def find(session: Session, kind: str, raw: str) -> Found | None:
     """Return the application of this kind and reference, or None."""
     reference = normalise_reference(kind, raw)
-    query = _FOUND.where(Document.reference == reference, Document.kind == kind).limit(1)
-    return _found(session.execute(query).first())
+    return _found(_BY_REFERENCE.first(session, reference=reference, kind=kind))
 
 
 def by_id(session: Session, document_id: int) -> Found | None:
     """Return an application by id, or None."""
-    return _found(session.execute(_FOUND.where(Document.id == document_id)).first())
+    return _found(_BY_ID.first(session, document_id=document_id))
 
 
 def mask_reference(reference: str) -> str:
