@@ -78,12 +78,18 @@ def create_staff() -> Response:
     return done(f"Account {user.username} created.", url_for("staff_admin.staff"))
 
 
+def _colleague(user_id: int) -> StaffUser | None:
+    """Return another staff member's account (404 if unknown), or None for one's own."""
+    user: StaffUser = db().get(StaffUser, user_id) or abort(404)
+    return None if user.id == me().id else user
+
+
 @bp.post("/staff/<int:user_id>")
 @requires(Role.ADMIN)
 def update_staff(user_id: int) -> Response:
     """Change a staff member's role or switch the account on or off."""
-    user = db().get(StaffUser, user_id) or abort(404)
-    if user.id == me().id:
+    user = _colleague(user_id)
+    if user is None:
         flash("You cannot change your own account here.", "error")
         return redirect(url_for("staff_admin.staff"))
     role, active = request.form.get("role", ""), request.form.get("active") == "on"
@@ -96,8 +102,8 @@ def update_staff(user_id: int) -> Response:
 @requires(Role.ADMIN)
 def reset_password(user_id: int) -> Response:
     """Give a staff member a new password; their open sessions end and any lock is lifted."""
-    user = db().get(StaffUser, user_id) or abort(404)
-    if user.id == me().id:
+    user = _colleague(user_id)
+    if user is None:
         flash("You cannot reset your own password here.", "error")
         return redirect(url_for("staff_admin.staff"))
     staff_accounts.reset_password(user, request.form.get("password", "")[:200])
