@@ -268,7 +268,7 @@ CASES = [
     Case("GET", "/staff/admin/audit", M, shows="Audit log"),
     # Last: it ends the session the other cases use.
     Case("POST", "/staff/logout", A, status=302, goes_to="/staff/login",
-         effect=lambda w, m: True),
+         effect=_audited("logout")),
 ]  # fmt: skip
 
 
