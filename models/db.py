@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -103,3 +104,20 @@ def make_session_factory(engine: Engine, *, autocommit: bool = False) -> session
     """
     info = {AUTOCOMMIT_INFO: True} if autocommit else None
     return sessionmaker(bind=engine, expire_on_commit=False, info=info)
+
+
+def serialise(session: Session, key: str, table: Any) -> None:
+    """Make transactions that name the same `key` wait for each other until commit or rollback.
+
+    PostgreSQL: a transaction-scoped advisory lock on a hash of the key. SQLite has one writer at
+    a time: a write that changes nothing (on `table`, a mapped class) takes that lock now, so the
+    reads that follow it see every earlier writer's commit and no later one can interleave.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
+        return
+    session.execute(
+        update(table).where(table.id == -1).values(id=table.id)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -11,11 +10,12 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Centre, CentreService, County, Service, Slot
+from models.db import serialise
 from services.codes import booking_reference
 
 
@@ -42,7 +42,6 @@ class Refused(Exception):
 
 CATALOGUE_SECONDS = 30.0
 REFERENCE_TRIES = 5  # fresh references tried when one is already taken
-PHONE_LOCKS = 7301  # advisory lock space of "one phone's bookings" (PostgreSQL)
 Choice = tuple[int, str, str]
 T = TypeVar("T")
 _catalogue: WeakKeyDictionary[Engine, dict[Hashable, tuple[float, Any]]] = WeakKeyDictionary()
@@ -156,20 +155,6 @@ def by_key(session: Session, idempotency_key: str) -> Booking | None:
     ).first()
 
 
-def _serialise(session: Session, phone: str) -> None:
-    """Make one phone's bookings wait for each other, so the limits hold under concurrency."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(phone.encode()).digest()[:4], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                        {"space": PHONE_LOCKS, "key": key})  # fmt: skip
-        return
-    # SQLite has one writer at a time: a write now runs the checks below under that lock.
-    session.execute(
-        update(Booking).where(Booking.id == -1).values(status=Booking.status)
-        .execution_options(synchronize_session=False)
-    )  # fmt: skip
-
-
 def _check_limits(
     session: Session, request: Request, slot: Slot, now: datetime, limit: int, tz: ZoneInfo
 ) -> None:
@@ -197,7 +182,8 @@ def take_seat(session: Session, slot_id: int) -> bool:
 
 def book(session: Session, request: Request, *, now: datetime, limit: int, tz: ZoneInfo) -> Booking:
     """Book a seat (and cancel the booking it replaces); raise Refused when it cannot be."""
-    _serialise(session, request.phone)
+    # One phone's bookings wait for each other, so the limits hold under concurrency.
+    serialise(session, f"bookings:{request.phone}", Booking)
     done = by_key(session, request.idempotency_key)
     if done is not None:
         return done

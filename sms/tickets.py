@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
 from models import Message, MessageStatus, Ticket, utcnow
+from models.db import serialise
 from services.identity import mask_phone
 
 UNCOLLECTED = "uncollected"
@@ -29,7 +30,8 @@ def open_ticket(
     append: bool = False,
 ) -> Ticket | None:
     """Open a ticket unless one is open for `reason` and `phone` (`append` adds to its summary)."""
-    _serialise(session, reason, phone)
+    # Two transactions opening the same ticket at once: the second waits, then sees the first.
+    serialise(session, f"ticket:{reason}:{phone}", Ticket)
     existing = session.scalars(
         select(Ticket).where(Ticket.reason == reason, Ticket.phone == phone, Ticket.status == OPEN)
     ).first()
@@ -42,14 +44,6 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     return ticket
-
-
-def _serialise(session: Session, reason: str, phone: str) -> None:
-    # Two transactions opening the same ticket at once: the second waits, then sees the first.
-    # (SQLite has one writer at a time already.)
-    if session.get_bind().dialect.name == "postgresql":
-        key = f"ticket:{reason}:{phone}"
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def note_failures(session: Session, settings: Settings, phones: Iterable[str]) -> int:
