@@ -214,7 +214,6 @@ def wait_sent(bench: Bench, t0: float) -> float:
 def start(bench: Bench) -> None:
     a = bench.args
     # AT's own work happens on AT's servers: here it must not take the system's CPU first.
-    # AT's own work happens on AT's servers: here it must not take the system's CPU first.
     bench.spawn("fake-at", "-m", "sms.fake_at", "--port", str(a.fake_port), nice=a.worker_nice)
     bench.spawn("web", "-m", "gunicorn", "--bind", f"127.0.0.1:{a.web_port}", "--workers",
                 str(a.web_workers), "--log-level", "warning", "app:create_app()")  # fmt: skip

@@ -10,7 +10,7 @@ from rq import SimpleWorker
 
 from config import Settings
 from jobs.context import worker_services
-from jobs.periodic import keep_scheduled
+from jobs.periodic import ensure_scheduled, keep_scheduled
 from jobs.queues import ALL
 from ops.logs import configure_logging
 
@@ -56,7 +56,7 @@ def main() -> None:
     configure_logging(settings)
     queues = [found.queues[name] for name in ALL]
     log.info("worker serving %s", ", ".join(ALL))
-    keep_scheduled(found.queues, settings, everything=True)
+    ensure_scheduled(found.queues, settings)
     # Jobs are batches of ids: running them in this process beats forking one horse per job.
     worker = Worker(queues, connection=found.redis_raw, settings=settings)
     worker.work(with_scheduler=True, logging_level=settings.log_level)

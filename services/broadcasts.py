@@ -144,11 +144,12 @@ def _move(session: Session, broadcast: Broadcast, before: str, **values: Any) ->
     return True
 
 
+ALREADY_APPROVED = "already approved: this broadcast is sent once, nothing more was sent"
+
+
 def _already(broadcast: Broadcast) -> BroadcastError:
     if broadcast.status in (S.APPROVED, S.SENDING, S.PAUSED, S.DONE):
-        return BroadcastError(
-            "already approved: this broadcast is sent once, nothing more was sent"
-        )
+        return BroadcastError(ALREADY_APPROVED)
     return BroadcastError(f"this broadcast is {broadcast.status.replace('_', ' ')} now")
 
 
@@ -164,7 +165,7 @@ def submit(
         return False
     values = {"status": S.APPROVED, "approved_by_id": actor_id, "approved_at": now}
     if not _move(session, broadcast, S.DRAFT, **values):
-        raise BroadcastError("already approved: this broadcast is sent once, nothing more was sent")
+        raise BroadcastError(ALREADY_APPROVED)
     return True
 
 
@@ -176,7 +177,7 @@ def approve(session: Session, broadcast: Broadcast, *, approver_id: int, now: da
         raise BroadcastError("a different supervisor must approve this send")
     values = {"status": S.APPROVED, "approved_by_id": approver_id, "approved_at": now}
     if not _move(session, broadcast, S.PENDING_APPROVAL, **values):
-        raise BroadcastError("already approved: this broadcast is sent once, nothing more was sent")
+        raise BroadcastError(ALREADY_APPROVED)
 
 
 def reject(session: Session, broadcast: Broadcast) -> None:
@@ -295,14 +296,8 @@ def finish(session: Session, broadcast: Broadcast, counts: dict[str, Any], now: 
     if broadcast.status != S.SENDING or not counts["complete"]:
         return False
     # Conditional, so the worker and a watching page racing to finish it audit it once.
-    done = session.execute(
-        update(Broadcast)
-        .where(Broadcast.id == broadcast.id, Broadcast.status == S.SENDING)
-        .values(status=S.DONE, finished_at=now)
-    )
-    if int(done.rowcount) != 1:  # type: ignore[attr-defined]
+    if not _move(session, broadcast, S.SENDING, status=S.DONE, finished_at=now):
         return False
-    broadcast.status, broadcast.finished_at = S.DONE, now
     keys = ("delivered", "sent", "failed", "cancelled")
     audit.record(
         session,

@@ -70,7 +70,6 @@ class FakeState:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     per_number: Counter[str] = field(default_factory=Counter)
-    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     inbox: dict[str, list[tuple[float, str, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -85,7 +84,6 @@ class FakeState:
         with self.lock:
             if orders.get("reset"):
                 self.per_number.clear()
-                self.pairs.clear()
                 self.inbox.clear()
                 self.calls = self.connections = 0
                 self.behaviour = Behaviour()
@@ -102,8 +100,6 @@ class FakeState:
                 "accepted": accepted,
                 "unique": len(self.per_number),
                 "duplicates": accepted - len(self.per_number),
-                "pairs": len(self.pairs),
-                "repeated_pairs": accepted - len(self.pairs),
             }
 
     def next_call(self) -> tuple[int, float, str]:
@@ -130,7 +126,6 @@ class FakeState:
                     self.next_id += 1
                     message_id = f"ATXid_{self.next_id}"
                     self.per_number[number] += 1
-                    self.pairs[(number, text)] += 1
                     self.inbox[number].append((now, text, sender))
                 rows.append(_recipient(number, code, cost if code < 200 else "0", message_id))
         return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, column, select, table
+from sqlalchemy import bindparam, column, event, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import Document
@@ -42,6 +42,26 @@ def test_inside_a_transaction_a_lookup_sees_its_own_changes(app):
         assert preferred(reader, PHONE) is None  # the rollback left nothing behind
     finally:
         reader.close()
+
+
+def test_only_outside_a_transaction_does_a_lookup_skip_the_session(app):
+    found = app.extensions["huduma"]
+    through_sqlalchemy: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        through_sqlalchemy.append(statement)
+
+    event.listen(found.reader_engine, "before_cursor_execute", count)
+    reader = found.reader_factory()
+    try:
+        preferred(reader, PHONE)
+        assert through_sqlalchemy == []  # straight on the DB-API cursor
+        reader.connection()  # a transaction is open now: the lookup joins it
+        preferred(reader, PHONE)
+        assert len(through_sqlalchemy) == 1
+    finally:
+        reader.close()
+        event.remove(found.reader_engine, "before_cursor_execute", count)
 
 
 def test_a_failing_lookup_raises_what_callers_catch_and_the_next_one_works(app):

@@ -60,9 +60,11 @@ def callback() -> Response:
         return _text("forbidden", 403)
     seen = {"lang": services().settings.default_language}
     form: dict[str, str] = {}
+    phone = ""
     try:
         form = _form()
         hop = parse_hop(form)
+        phone = hop.phone
         return _text(hops.serve(hop, services(), db(), seen, reader()))
     except BadHop:
         log.warning("ussd: unusable hop")
@@ -71,7 +73,7 @@ def callback() -> Response:
         )
     except RedisError as exc:
         log.error("ussd: backend unavailable: %s", type(exc).__name__)
-        seen["lang"] = _stored_language(form.get("phoneNumber", "")) or seen["lang"]
+        seen["lang"] = _stored_language(phone) or seen["lang"]
     except SQLAlchemyError as exc:
         log.error("ussd: backend unavailable: %s", type(exc).__name__)
     except Exception:  # the edge: never let a caller see a 5xx
@@ -82,7 +84,7 @@ def callback() -> Response:
 def _stored_language(phone: str) -> str | None:
     """Return the language a phone chose, from the database (Redis is down), or None."""
     try:
-        return preferred(reader(), phone[:20])
+        return preferred(reader(), phone)
     except SQLAlchemyError:
         return None
 
