@@ -28,9 +28,7 @@ PARKED = "sms:dlr:parked:"
 PARK_SECONDS = 3600
 
 
-def apply_report(
-    session: Session, form: Mapping[str, str], settings: Settings | None = None
-) -> str:
+def apply_report(session: Session, form: Mapping[str, str], settings: Settings) -> str:
     """Apply one report; return what happened (unknown, ignored, delivered, failed)."""
     at_id = (form.get("id") or "").strip()[:80]
     if not at_id or "\x00" in at_id:
@@ -52,8 +50,7 @@ def apply_report(
         message.failure_reason = (form.get("failureReason") or status).replace("\x00", "")[:60]
         if message.failure_reason == BLACKLISTED_REASON:
             optouts.add(session, message.recipient, optouts.BLACKLIST, "dlr")
-        if settings is not None:
-            note_failures(session, settings, [message.recipient])
+        note_failures(session, settings, [message.recipient])
     else:
         return "ignored"
     count_sms(message.status, message.failure_reason or "")
@@ -61,7 +58,7 @@ def apply_report(
 
 
 def receive_report(
-    session: Session, redis: Redis, form: Mapping[str, str], settings: Settings | None = None
+    session: Session, redis: Redis, form: Mapping[str, str], settings: Settings
 ) -> str:
     """Apply a report now, or park it until the sender records its message id."""
     outcome = apply_report(session, form, settings)
@@ -93,9 +90,7 @@ def find_parked(redis: Redis, at_ids: Iterable[str]) -> list[str]:
     return [at_id for at_id, raw in zip(wanted, found, strict=True) if raw]
 
 
-def apply_parked(
-    session: Session, redis: Redis, at_ids: Iterable[str], settings: Settings | None = None
-) -> int:
+def apply_parked(session: Session, redis: Redis, at_ids: Iterable[str], settings: Settings) -> int:
     """Apply reports that arrived before these message ids were recorded; return how many."""
     keys = [PARKED + at_id for at_id in at_ids if at_id]
     if not keys:

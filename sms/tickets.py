@@ -48,17 +48,21 @@ def open_ticket(
 
 def note_failures(session: Session, settings: Settings, phones: Iterable[str]) -> int:
     """Open a ticket for each number whose SMS failed repeatedly of late; return how many."""
+    wanted = sorted(set(phones))
+    if not wanted:
+        return 0
     since = utcnow() - timedelta(days=settings.sms_failure_ticket_days)
+    failing = session.execute(  # one query for the lot: a refused call fails every recipient
+        select(Message.recipient, func.count())
+        .where(Message.recipient.in_(wanted), Message.status == MessageStatus.FAILED,
+               Message.created_at >= since)
+        .group_by(Message.recipient)
+        .having(func.count() >= settings.sms_failure_ticket_count)
+        .order_by(Message.recipient)
+    ).all()  # fmt: skip
     opened = 0
-    for phone in sorted(set(phones)):
-        failures = session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(Message.recipient == phone, Message.status == MessageStatus.FAILED,
-                   Message.created_at >= since)
-        )  # fmt: skip
-        if (failures or 0) >= settings.sms_failure_ticket_count:
-            summary = f"{failures} SMS to {mask_phone(phone)} failed in the last "
-            summary += f"{settings.sms_failure_ticket_days} days"
-            opened += open_ticket(session, SMS_FAILING, phone, summary) is not None
+    for phone, failures in failing:
+        summary = f"{failures} SMS to {mask_phone(phone)} failed in the last "
+        summary += f"{settings.sms_failure_ticket_days} days"
+        opened += open_ticket(session, SMS_FAILING, phone, summary) is not None
     return opened

@@ -55,15 +55,16 @@ def test_report_for_an_unknown_id_is_answered_200(client):
 def test_a_report_that_beats_the_sender_is_applied_once_the_id_is_recorded(app, client, db_session):
     from sms.reports import apply_parked
 
+    found = app.extensions["huduma"]
     message_id = add_message(app)
     form = {"id": "ATXid_early", "status": "Success", "phoneNumber": "+254700000001"}
     early = client.post(f"/sms/delivery-reports?token={TEST_TOKEN}", data=form)
     assert early.json["result"] == "unknown"
     db_session.execute(update(Message).values(status="sent", at_message_id="ATXid_early"))
-    assert apply_parked(db_session, app.extensions["huduma"].redis, ["ATXid_early"]) == 1
+    assert apply_parked(db_session, found.redis, ["ATXid_early"], found.settings) == 1
     db_session.commit()
     assert message(app, message_id).status == "delivered"
-    assert apply_parked(db_session, app.extensions["huduma"].redis, ["ATXid_early"]) == 0
+    assert apply_parked(db_session, found.redis, ["ATXid_early"], found.settings) == 0
 
 
 def test_inbound_replayed_is_stored_and_answered_once(client, db_session):
