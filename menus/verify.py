@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from menus.common import ctx, day_text, notice
 from models import Message
+from ops.redis import count_in_window
 from services.codes import normalise_code
 from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View
 
@@ -27,9 +28,8 @@ def _allowed(turn: Turn) -> bool:
     hop = ctx(turn)
     key = CHECKS_KEY.format(hop.phone_key)
     pipe = hop.redis.pipeline(transaction=False)
-    pipe.set(key, 0, ex=3600, nx=True)
-    pipe.incr(key)
-    _, checks = pipe.execute()
+    count_in_window(pipe, key, 3600)
+    checks = pipe.execute()[-1]
     return int(checks) <= hop.settings.ussd_verify_checks_per_hour
 
 

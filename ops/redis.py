@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -24,6 +25,15 @@ def connect(settings: Settings, *, decode: bool, timeout: float = 1.0) -> redis.
         socket_connect_timeout=timeout,
         health_check_interval=30,
     )
+
+
+def count_in_window(pipe: Any, key: str, seconds: int) -> None:
+    """Queue on `pipe` one more count at `key`, in a window of `seconds` from its first count.
+
+    The count is the pipeline's last result. SET NX then INCR: the window never slides.
+    """
+    pipe.set(key, 0, ex=seconds, nx=True)
+    pipe.incr(key)
 
 
 def embedded_server_command(socket: Path) -> list[str]:

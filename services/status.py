@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from models import Centre, Document, DocumentKind
 from models.fixed import FixedQuery
+from ops.redis import count_in_window
 
 PREFIX = {
     DocumentKind.ID_CARD: "HK-ID-",
@@ -90,8 +91,7 @@ def gate(redis: Redis, phone_key: str, settings: Settings) -> Gate:
     """Count a lookup and say whether this phone may make it (one round trip)."""
     pipe = redis.pipeline(transaction=False)
     pipe.exists(LOCK_KEY.format(phone_key))
-    pipe.set(COUNT_KEY.format(phone_key), 0, ex=3600, nx=True)
-    pipe.incr(COUNT_KEY.format(phone_key))
+    count_in_window(pipe, COUNT_KEY.format(phone_key), 3600)
     locked, _, count = pipe.execute()
     if locked:
         return Gate.LOCKED
@@ -102,8 +102,7 @@ def record_miss(redis: Redis, phone_key: str, settings: Settings) -> bool:
     """Count a lookup that found nothing; lock the phone out after too many. True if locked."""
     window = settings.ussd_status_lockout_seconds
     pipe = redis.pipeline(transaction=False)
-    pipe.set(MISS_KEY.format(phone_key), 0, ex=window, nx=True)
-    pipe.incr(MISS_KEY.format(phone_key))
+    count_in_window(pipe, MISS_KEY.format(phone_key), window)
     _, misses = pipe.execute()
     if misses < settings.ussd_status_miss_limit:
         return False
