@@ -40,12 +40,13 @@ def _handle(turn: Turn, text: str) -> Outcome:
     if not _allowed(turn):
         return Go("verify.locked")
     query = select(Message.id).where(Message.verification_code == code)
-    found = ctx(turn).db.scalar(query.limit(1))
+    found = ctx(turn).read(lambda db: db.scalar(query.limit(1)))
     return Go("verify.genuine", {"msg": str(found)}) if found else Go("verify.fake")
 
 
 def _genuine(turn: Turn) -> str:
-    message = ctx(turn).db.get(Message, int(turn.data.get("msg", "0") or 0))
+    message_id = int(turn.data.get("msg", "0") or 0)
+    message = ctx(turn).read(lambda db: db.get(Message, message_id))
     if message is None:
         return turn.t(N_("Not found."))
     when = day_text(turn, message.created_at.astimezone(ctx(turn).tz).date())
