@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from config import Settings, load_settings
 from ops.redis import start_embedded
 
+LEADERS = frozenset({"fake-at", "worker", "web"})  # children started as process-group leaders
+
 
 @dataclass
 class Launcher:
@@ -51,6 +53,7 @@ class Launcher:
         self.children["fake-at"] = subprocess.Popen(
             [sys.executable, "-m", "sms.fake_at", "--port", str(port), "--callback-url", callback],
             env=env,
+            start_new_session=True,
         )
         # Let it finish booting before the web server boots, so they do not compete for CPU.
         wait_for_port("127.0.0.1", port, seconds=10)
@@ -61,7 +64,11 @@ class Launcher:
         env = self.child_env()
         if self.wants_fake_at:
             self.start_fake_at(env)
-        self.children["worker"] = subprocess.Popen([sys.executable, "-m", "jobs.worker"], env=env)
+        # Worker and web server each lead a process group (RQ's scheduler, granian's workers):
+        # stopping a group stops every process of it, even one that was still starting.
+        self.children["worker"] = subprocess.Popen(
+            [sys.executable, "-m", "jobs.worker"], env=env, start_new_session=True
+        )
         self.children["web"] = subprocess.Popen(
             [
                 sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
@@ -75,20 +82,24 @@ class Launcher:
                 "app:create_app",
             ],
             env=env,
+            start_new_session=True,
         )  # fmt: skip
 
     def stop(self) -> None:
         # Redis goes last so the worker can finish its current job and deregister.
         for group in (("web", "worker"), ("fake-at",), ("redis",)):
-            running = [self.children[n] for n in group if n in self.children]
-            for child in running:
+            running = [(n in LEADERS, self.children[n]) for n in group if n in self.children]
+            for leads, child in running:
                 if child.poll() is None:
-                    child.terminate()
-            for child in running:
+                    _signal(child, signal.SIGTERM, group=leads)
+            for leads, child in running:
                 try:
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    child.kill()
+                    _signal(child, signal.SIGKILL, group=leads)
+                    child.wait(timeout=10)
+                if leads:  # whatever of its group outlived it
+                    _signal(child, signal.SIGKILL, group=True)
 
     def wait(self) -> int:
         while True:
@@ -99,6 +110,17 @@ class Launcher:
                     )
                     return 1
             time.sleep(0.5)
+
+
+def _signal(child: subprocess.Popen[bytes], sig: int, *, group: bool) -> None:
+    """Signal a child, or the process group it leads; a group already gone is fine."""
+    try:
+        if group:
+            os.killpg(child.pid, sig)
+        elif child.poll() is None:
+            child.send_signal(sig)
+    except ProcessLookupError:
+        pass
 
 
 def free_port(host: str, preferred: int) -> int:
