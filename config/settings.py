@@ -5,17 +5,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
+# Signs sessions and keys the hashes of phone and ID numbers outside production, so every process
+# of one development machine (web, worker, CLI) hashes the same number the same way.
+DEVELOPMENT_SECRET = "development-only-key"
 
 
 class ConfigError(RuntimeError):
     """The settings cannot run the service."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Settings:
     """Everything the web app, the worker and the CLI need to know."""
 
@@ -56,6 +61,7 @@ class Settings:
     ussd_resume_seconds: int = 300
     ussd_hop_deadline: float = 5.0
     ussd_statement_timeout: float = 3.0
+    worker_statement_timeout: float = 60.0
     ussd_status_lookups_per_hour: int = 20
     ussd_status_miss_limit: int = 5
     ussd_status_lockout_seconds: int = 1800
@@ -82,6 +88,17 @@ class Settings:
             raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'huduma.db'}")
+        if not self.secret_key and not self.is_production:
+            object.__setattr__(self, "secret_key", DEVELOPMENT_SECRET)
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"TIMEZONE {self.timezone!r} is not a known time zone") from None
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The local time zone of slots, quiet hours and reminders."""
+        return ZoneInfo(self.timezone)
 
     @property
     def redis_embedded(self) -> bool:
@@ -164,6 +181,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
         ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "5")),
         ussd_statement_timeout=float(env.get("USSD_STATEMENT_TIMEOUT", "3")),
+        worker_statement_timeout=float(env.get("WORKER_STATEMENT_TIMEOUT", "60")),
         ussd_status_lookups_per_hour=int(env.get("USSD_STATUS_LOOKUPS_PER_HOUR", "20")),
         ussd_status_miss_limit=int(env.get("USSD_STATUS_MISS_LIMIT", "5")),
         ussd_status_lockout_seconds=int(env.get("USSD_STATUS_LOCKOUT_SECONDS", "1800")),

@@ -9,10 +9,10 @@ from typing import Any
 from rq import SimpleWorker
 
 from config import Settings
-from jobs.context import worker_services
 from jobs.periodic import ensure_scheduled, keep_scheduled
-from jobs.queues import ALL
+from jobs.runtime import runtime as worker_services
 from ops.logs import configure_logging
+from ops.queues import ALL
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, cast
 
 import psycopg
@@ -14,20 +14,16 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
-    event,
     insert,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from models import Message, MessageClass
-
-PENDING_KEY = "outbox_pending"
-BULK_PENDING_KEY = "outbox_pending_bulk"
-Dispatch = Callable[[list[int]], None]
+from models.work import Lane, Work
 
 
 def dialect_of(executor: Session | Connection) -> str:
@@ -49,17 +45,15 @@ def among(
     return cast(ColumnElement[bool], column.in_(wanted))
 
 
-def is_bulk(message_class: str, broadcast_id: int | None) -> bool:
+def lane_of(message_class: str, broadcast_id: int | None) -> Lane:
     """Broadcasts and awareness messages wait behind transactional ones."""
-    return broadcast_id is not None or message_class == MessageClass.AWARENESS
-
-
-def _remember(session: Session, ids: Sequence[int], *, bulk: bool) -> None:
-    session.info.setdefault(BULK_PENDING_KEY if bulk else PENDING_KEY, []).extend(ids)
+    if broadcast_id is not None or message_class == MessageClass.AWARENESS:
+        return Lane.BULK
+    return Lane.TRANSACTIONAL
 
 
 def queue_message(
-    session: Session,
+    work: Work,
     *,
     recipient: str,
     body: str,
@@ -73,6 +67,7 @@ def queue_message(
     verification_code: str | None = None,
 ) -> Message:
     """Add a message unless its idempotency key exists; it is enqueued after the commit."""
+    session = work.session
     existing = session.scalars(
         select(Message).where(Message.idempotency_key == idempotency_key)
     ).first()
@@ -85,7 +80,7 @@ def queue_message(
     )  # fmt: skip
     session.add(message)
     session.flush()
-    _remember(session, [message.id], bulk=is_bulk(message_class, broadcast_id))
+    work.send_after_commit([message.id], lane_of(message_class, broadcast_id))
     return message
 
 
@@ -146,15 +141,13 @@ def _default_value(column: Column[Any]) -> Any:
     return getattr(default, "arg", None)
 
 
-def queue_messages(
-    session: Session, rows: list[dict[str, Any]], *, new_keys: bool = False
-) -> list[int]:
+def queue_messages(work: Work, rows: list[dict[str, Any]], *, new_keys: bool = False) -> list[int]:
     """Insert many messages (dicts of Message columns) at once, skipping known keys.
 
     `new_keys` says every key names something created in this transaction (a new event id),
     so none can exist yet and the lookup is skipped.
     """
-    known: set[str] = set()
+    session, known = work.session, set[str]()
     if not new_keys:
         keys = [row["idempotency_key"] for row in rows]
         lookup = select(Message.idempotency_key).where(
@@ -165,31 +158,12 @@ def queue_messages(
     if not fresh:
         return []
     ids = insert_rows(session, Message, fresh)
-    for bulk in (False, True):
-        chosen = [i for i, row in zip(ids, fresh, strict=True) if _row_is_bulk(row) == bulk]
-        _remember(session, chosen, bulk=bulk)
+    for lane in Lane:
+        chosen = [i for i, row in zip(ids, fresh, strict=True) if _row_lane(row) == lane]
+        if chosen:
+            work.send_after_commit(chosen, lane)
     return ids
 
 
-def _row_is_bulk(row: dict[str, Any]) -> bool:
-    return is_bulk(row.get("message_class", MessageClass.TRANSACTIONAL), row.get("broadcast_id"))
-
-
-def install_dispatch(
-    factory: sessionmaker[Session], dispatch: Dispatch, *, bulk: Dispatch | None = None
-) -> None:
-    """Call `dispatch` (and `bulk` for bulk-lane ids) once the queuing transaction commits."""
-
-    @event.listens_for(factory, "after_commit")
-    def _after_commit(session: Session) -> None:
-        ids = session.info.pop(PENDING_KEY, [])
-        bulk_ids = session.info.pop(BULK_PENDING_KEY, [])
-        if ids:
-            dispatch(ids)
-        if bulk_ids:
-            (bulk or dispatch)(bulk_ids)
-
-    @event.listens_for(factory, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop(PENDING_KEY, None)
-        session.info.pop(BULK_PENDING_KEY, None)
+def _row_lane(row: dict[str, Any]) -> Lane:
+    return lane_of(row.get("message_class", MessageClass.TRANSACTIONAL), row.get("broadcast_id"))

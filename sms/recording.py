@@ -13,9 +13,9 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from identifiers.numbers import mask_phone
 from models import MessageStatus
 from ops.metrics import count_sms
-from services.identity import mask_phone
 from sms import ledger, optouts
 from sms.reports import apply_parked, find_parked
 from sms.segments import count

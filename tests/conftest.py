@@ -20,9 +20,9 @@ from config import Settings
 from demo.seed import seed_all
 from models import Base
 from models.db import make_engine
-from ops.cli import alembic_config
+from models.migrate import alembic_config
 from ops.redis import start_embedded
-from tests.dates import MONDAY
+from tests.dates import MONDAY, NAIROBI
 
 TEST_SECRET = "test-secret-key"
 TEST_TOKEN = "test-callback-token"
@@ -117,7 +117,7 @@ def db_session(app: Flask) -> Iterator[Session]:
 def seeded(app: Flask) -> Flask:
     """The demo data, small: two working days of slots and 60 applications."""
     with app.extensions["huduma"].session_factory.begin() as session:
-        seed_all(session, today=MONDAY, days=2, documents=60, hash_key=TEST_SECRET)
+        seed_all(session, today=MONDAY, days=2, documents=60, hash_key=TEST_SECRET, tz=NAIROBI)
     return app
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from models import Document
 from models.fixed import FixedQuery
 from services import status
-from services.languages import preferred, remember
+from sms.languages import preferred, remember
 
 PHONE = "+254799000321"
 

@@ -17,9 +17,9 @@ def test_http_500s_for_a_few_seconds_then_recovery_delivers_each_exactly_once(ap
     fake_at.control(fail_seconds=3)
     workers.start(SMS_RETRY_BASE_SECONDS="0.5", SMS_RETRY_MAX_SECONDS="1",
                   SMS_SWEEP_SECONDS="1", SMS_SEND_CONCURRENCY="4")  # fmt: skip
-    with app.extensions["huduma"].session_factory.begin() as session:
+    with app.extensions["huduma"].transaction() as work:
         for n in range(TOTAL):
-            queue_message(session, recipient=f"+2547002{n:05d}", body=f"Notice {n}",
+            queue_message(work, recipient=f"+2547002{n:05d}", body=f"Notice {n}",
                           kind="notice", idempotency_key=f"outage-{n}")  # fmt: skip
     assert wait_for(lambda: statuses(app)["sent"] == TOTAL, 120)
     stats = fake_at.stats()

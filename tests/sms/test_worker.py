@@ -13,9 +13,9 @@ TOTAL = 5
 
 
 def _queue(app, first: int) -> None:
-    with app.extensions["huduma"].session_factory.begin() as session:
+    with app.extensions["huduma"].transaction() as work:
         for n in range(first, first + TOTAL):
-            queue_message(session, recipient=f"+2547001{n:05d}", body=f"Notice {n}",
+            queue_message(work, recipient=f"+2547001{n:05d}", body=f"Notice {n}",
                           kind="notice", idempotency_key=f"worker-{n}")  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
 from ops import metrics
-from ops.wiring import services
+from web.requests import runtime
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ def healthz() -> Response:
 
 def _check_database() -> str:
     try:
-        with services().engine.connect() as conn:
+        with runtime().engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means "not ready"
         log.warning("readiness: database unreachable: %s", type(exc).__name__)
@@ -32,7 +32,7 @@ def _check_database() -> str:
 
 def _check_redis() -> str:
     try:
-        services().redis.ping()
+        runtime().redis.ping()
     except Exception as exc:
         log.warning("readiness: redis unreachable: %s", type(exc).__name__)
         return f"down: {type(exc).__name__}"
@@ -50,5 +50,6 @@ def readyz() -> tuple[Response, int]:
 @bp.get("/metrics")
 def metrics_view() -> Response:
     """Expose Prometheus metrics."""
-    found = services()
-    return metrics.render(found.queues, found.settings.metrics_dir)
+    found = runtime()
+    body = metrics.exposition(found.queues, found.settings.metrics_dir)
+    return Response(body, mimetype=metrics.CONTENT_TYPE)
