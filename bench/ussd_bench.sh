@@ -143,7 +143,7 @@ drive() {  # port journey duration [connections] [env...]: one wrk run; its RESU
   local port=$1 journey=$2 duration=$3 conns=${4:-32} out limit
   SLOT=$((SLOT + 1)) limit=$(( $(seconds "$3") + 60 ))
   out=$(env "${@:5}" RUN_ID="$(date +%s%N)-$journey" RUN_SLOT=$SLOT JOURNEY=$journey \
-        timeout -k 5 "$limit" wrk -t"$conns" -c"$conns" -d"$duration" --latency \
+        timeout --foreground "$limit" wrk -t"$conns" -c"$conns" -d"$duration" --latency \
         -s bench/ussd_journeys.lua "http://127.0.0.1:$port" 2>&1) || true
   grep -m3 "^unexpected" <<<"$out" >&2 || true
   RESULT=$(grep -m1 "^RESULT" <<<"$out") ||
