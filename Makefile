@@ -42,7 +42,7 @@ bench-sms: setup-dev ## Feed BENCH_N ready updates over HTTP and send every noti
 clean:
 	rm -rf var/huduma.db* var/redis.* var/metrics
 
-bench-ussd: setup ## USSD hops/s and latency under 32 concurrent sessions (PostgreSQL, Redis db 8)
+bench-ussd: setup ## USSD hops/s, latency and memory under 32 sessions, side by side with ussd-menu-builder (PostgreSQL, Redis db 8 and 7, Node)
 	bench/ussd_bench.sh
 
 translations: ## Re-extract, update and compile the USSD catalogues (gettext domain "ussd")
