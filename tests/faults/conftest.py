@@ -1,0 +1,17 @@
+"""Plug the fault toolkit's fixtures into the tests of this folder."""
+
+from tests.faults.fixtures import (
+    fault_proxy,
+    postgres_backend,
+    postgres_proxy,
+    redis_proxy,
+    redis_server,
+)
+
+__all__ = [
+    "fault_proxy",
+    "postgres_backend",
+    "postgres_proxy",
+    "redis_proxy",
+    "redis_server",
+]
