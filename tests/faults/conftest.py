@@ -6,6 +6,7 @@ from tests.faults.fixtures import (
     postgres_proxy,
     redis_proxy,
     redis_server,
+    sentinel_cluster,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "postgres_proxy",
     "redis_proxy",
     "redis_server",
+    "sentinel_cluster",
 ]

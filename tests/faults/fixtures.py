@@ -13,6 +13,7 @@ from tests.faults.postgres import PgTarget
 from tests.faults.processes import HOST, BinaryMissing
 from tests.faults.proxy import FaultProxy
 from tests.faults.redis_server import RedisServer, redis_binary
+from tests.faults.sentinel import SentinelCluster, sentinel_command
 
 T = TypeVar("T")
 NO_POSTGRES = "needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user@host:port/db"
@@ -76,3 +77,15 @@ def postgres_proxy(
 ) -> FaultProxy:
     """A fault proxy in front of the test PostgreSQL."""
     return fault_proxy(postgres_backend.port, postgres_backend.host)
+
+
+@pytest.fixture()
+def sentinel_cluster(tmp_path: Path) -> Iterator[SentinelCluster]:
+    """A master, a replica and three sentinels, ready to fail over."""
+    require(sentinel_command)
+    cluster = SentinelCluster(tmp_path / "sentinel")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()  # also after a start that timed out half-way

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.faults import sentinel
 from tests.faults.fixtures import require
 from tests.faults.postgres import PgTarget
 from tests.faults.processes import BinaryMissing
+from tests.faults.sentinel import sentinel_command
 
 
 def _missing() -> str:
@@ -21,6 +23,13 @@ def test_a_missing_program_fails_on_ci_and_skips_elsewhere(monkeypatch):
     with pytest.raises(pytest.skip.Exception, match="/usr/sbin/nothing is not installed"):
         require(_missing)
     assert require(lambda: "found") == "found"
+
+
+def test_a_missing_sentinel_names_its_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(sentinel, "DEBIAN_SENTINEL", tmp_path / "redis-sentinel")
+    monkeypatch.setattr(sentinel, "DEBIAN_REDIS", tmp_path / "redis-server")
+    with pytest.raises(BinaryMissing, match="apt-get install -y redis-sentinel"):
+        sentinel_command()
 
 
 @pytest.mark.parametrize(
