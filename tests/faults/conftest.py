@@ -2,6 +2,8 @@
 
 from tests.faults.fixtures import (
     fault_proxy,
+    pgbouncer,
+    pgbouncer_factory,
     postgres_backend,
     postgres_proxy,
     redis_proxy,
@@ -11,6 +13,8 @@ from tests.faults.fixtures import (
 
 __all__ = [
     "fault_proxy",
+    "pgbouncer",
+    "pgbouncer_factory",
     "postgres_backend",
     "postgres_proxy",
     "redis_proxy",

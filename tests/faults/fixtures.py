@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.faults.pgbouncer import Pgbouncer, pgbouncer_binary
 from tests.faults.postgres import PgTarget
 from tests.faults.processes import HOST, BinaryMissing
 from tests.faults.proxy import FaultProxy
@@ -89,3 +90,25 @@ def sentinel_cluster(tmp_path: Path) -> Iterator[SentinelCluster]:
         yield cluster
     finally:
         cluster.stop()  # also after a start that timed out half-way
+
+
+@pytest.fixture()
+def pgbouncer_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Pgbouncer]]:
+    """Make started PgBouncers (transaction pooling by default) in front of the test database."""
+    binary = require(pgbouncer_binary)  # checked before the database, so CI fails without it
+    backend: PgTarget = request.getfixturevalue("postgres_backend")
+    bouncers: list[Pgbouncer] = []
+
+    def make(**options: Any) -> Pgbouncer:
+        bouncers.append(Pgbouncer(backend, binary=binary, **options))
+        return bouncers[-1].start()
+
+    yield make
+    for bouncer in bouncers:
+        bouncer.stop()
+
+
+@pytest.fixture()
+def pgbouncer(pgbouncer_factory: Callable[..., Pgbouncer]) -> Pgbouncer:
+    """PgBouncer in transaction pooling mode in front of the test database."""
+    return pgbouncer_factory()

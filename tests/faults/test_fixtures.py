@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults import sentinel
+from tests.faults import pgbouncer, sentinel
 from tests.faults.fixtures import require
+from tests.faults.pgbouncer import pgbouncer_binary
 from tests.faults.postgres import PgTarget
 from tests.faults.processes import BinaryMissing
 from tests.faults.sentinel import sentinel_command
@@ -23,6 +24,12 @@ def test_a_missing_program_fails_on_ci_and_skips_elsewhere(monkeypatch):
     with pytest.raises(pytest.skip.Exception, match="/usr/sbin/nothing is not installed"):
         require(_missing)
     assert require(lambda: "found") == "found"
+
+
+def test_a_missing_pgbouncer_names_its_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(pgbouncer, "DEBIAN_PGBOUNCER", tmp_path / "pgbouncer")
+    with pytest.raises(BinaryMissing, match="apt-get install -y pgbouncer"):
+        pgbouncer_binary()
 
 
 def test_a_missing_sentinel_names_its_package(monkeypatch, tmp_path):
