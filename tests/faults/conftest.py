@@ -9,6 +9,7 @@ from tests.faults.fixtures import (
     redis_proxy,
     redis_server,
     sentinel_cluster,
+    slow_clients,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "redis_proxy",
     "redis_server",
     "sentinel_cluster",
+    "slow_clients",
 ]

@@ -15,6 +15,7 @@ from tests.faults.processes import HOST, BinaryMissing
 from tests.faults.proxy import FaultProxy
 from tests.faults.redis_server import RedisServer, redis_binary
 from tests.faults.sentinel import SentinelCluster, sentinel_command
+from tests.faults.slowbody import SlowBodyClients
 
 T = TypeVar("T")
 NO_POSTGRES = "needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user@host:port/db"
@@ -112,3 +113,17 @@ def pgbouncer_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
 def pgbouncer(pgbouncer_factory: Callable[..., Pgbouncer]) -> Pgbouncer:
     """PgBouncer in transaction pooling mode in front of the test database."""
     return pgbouncer_factory()
+
+
+@pytest.fixture()
+def slow_clients() -> Iterator[Callable[..., SlowBodyClients]]:
+    """Open groups of slow-body HTTP clients to a port; all are closed afterwards."""
+    groups: list[SlowBodyClients] = []
+
+    def make(port: int, count: int, **options: Any) -> SlowBodyClients:
+        groups.append(SlowBodyClients(port, count, **options))
+        return groups[-1].open()
+
+    yield make
+    for group in groups:
+        group.close()
