@@ -77,7 +77,9 @@ class RedisServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self, seconds: float = START_SECONDS) -> RedisServer:
-        """Start empty and wait until it answers PING; on a taken port try another one."""
+        """Start empty and wait until it answers; on a taken port try another one."""
+        if self.running():
+            return self
         for _ in range(PORT_ATTEMPTS):
             self._launch()
             try:
@@ -157,8 +159,8 @@ class RedisServer:
         if not self.running():
             raise FaultTimeout(f"redis-server exited: {self._log_text()[-300:]}")
         try:
-            with self.client(timeout=0.2) as client:
-                return bool(client.ping())
+            with self.client(timeout=0.2) as client:  # our process, not whatever holds the port
+                return bool(client.info("server")["process_id"] == self.pid)
         except redis.RedisError:
             return False
 

@@ -11,6 +11,7 @@ import redis
 from tests.faults.processes import (
     HOST,
     BinaryMissing,
+    FaultTimeout,
     free_port,
     spawn,
     stop,
@@ -130,6 +131,9 @@ class SentinelCluster:
                            decode_responses=True, retry=no_retry())  # fmt: skip
 
     def _ready(self) -> bool:
+        for process in self._sentinels:
+            if process.poll() is not None:
+                raise FaultTimeout(f"a sentinel exited: see its log in {self.workdir}")
         return all(self._sees_everyone(port) for port in self.sentinel_ports)
 
     def _sees_everyone(self, port: int) -> bool:

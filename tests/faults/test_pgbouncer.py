@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import errors
+
+from tests.faults import pgbouncer as pgbouncer_module
+from tests.faults.processes import free_port
 
 pytestmark = pytest.mark.postgres
 TIMEOUT = "-c statement_timeout=100"
@@ -65,3 +69,16 @@ def test_set_local_bounds_one_transaction_and_leaks_nothing(pgbouncer_factory):
             conn.execute("SELECT pg_sleep(1)")
     with bouncer.target.connect(autocommit=True, prepare_threshold=None) as other:
         assert _show_timeout(other) == default
+
+
+def test_a_taken_port_is_left_for_a_free_one(pgbouncer_factory, monkeypatch):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen(1)
+        taken = squatter.getsockname()[1]
+        ports = iter([taken, free_port()])
+        monkeypatch.setattr(pgbouncer_module, "free_port", lambda: next(ports))
+        bouncer = pgbouncer_factory()
+        assert bouncer.port != taken and "Address already in use" in bouncer.log_text()
+        with bouncer.target.connect(prepare_threshold=None) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
