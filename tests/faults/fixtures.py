@@ -85,12 +85,9 @@ def postgres_proxy(
 def sentinel_cluster(tmp_path: Path) -> Iterator[SentinelCluster]:
     """A master, a replica and three sentinels, ready to fail over."""
     require(sentinel_command)
-    cluster = SentinelCluster(tmp_path / "sentinel")
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()  # also after a start that timed out half-way
+    cluster = SentinelCluster(tmp_path / "sentinel").start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture()

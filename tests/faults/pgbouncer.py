@@ -65,18 +65,26 @@ class Pgbouncer:
         return self.backend.via(self.port)
 
     def start(self, seconds: float = START_SECONDS) -> Pgbouncer:
-        """Write the files, start PgBouncer and wait until it accepts connections."""
+        """Write the files, start PgBouncer and wait until it listens; clean up if it fails."""
         self.workdir = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
+        try:
+            self._start_on_a_free_port(self.workdir, seconds)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_on_a_free_port(self, workdir: Path, seconds: float) -> None:
         for _ in range(PORT_ATTEMPTS):
             self.port = free_port()
-            self._launch(self.workdir)
+            self._launch(workdir)
             try:
                 wait_until(self._listening, seconds, f"pgbouncer on port {self.port}")
-                return self
-            except FaultTimeout:
+                return
+            except FaultTimeout as error:
                 self.stop_process()
                 if "in use" not in self.log_text():
-                    raise
+                    raise FaultTimeout(f"{error}; log: {self.log_text()[-300:]}") from None
         raise FaultTimeout(f"pgbouncer found no free port in {PORT_ATTEMPTS} attempts")
 
     def stop_process(self) -> None:

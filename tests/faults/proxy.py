@@ -93,7 +93,11 @@ class FaultProxy:
     def start(self, seconds: float = CONTROL_SECONDS) -> FaultProxy:
         """Start listening, in PASS mode."""
         self._thread.start()
-        self._call(self._switch(Mode.PASS), seconds)
+        try:
+            self._call(self._switch(Mode.PASS), seconds)
+        except BaseException:
+            self.stop(seconds)
+            raise
         return self
 
     def stop(self, seconds: float = CONTROL_SECONDS) -> None:

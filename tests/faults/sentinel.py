@@ -66,12 +66,16 @@ class SentinelCluster:
 
     def start(self, seconds: float = READY_SECONDS) -> SentinelCluster:
         """Start master, replica and sentinels; wait until each sentinel sees the whole set-up."""
-        self.master.start()
-        self.replica.start()
-        self.replica.replicate(self.master)
-        for _ in range(SENTINELS):
-            self._launch(free_port())
-        wait_until(self._ready, seconds, "sentinels seeing the replica and each other", 0.2)
+        try:
+            self.master.start()
+            self.replica.start()
+            self.replica.replicate(self.master)
+            for _ in range(SENTINELS):
+                self._launch(free_port())
+            wait_until(self._ready, seconds, "sentinels seeing the replica and each other", 0.2)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
