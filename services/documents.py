@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from models import Centre, Document, DocumentEvent, DocumentKind, DocumentStatus, utcnow
+from models.bulk import among, insert_rows
 from services.identity import (
     InvalidIdNumber,
     InvalidPhone,
@@ -25,7 +26,6 @@ from services.identity import (
     validate_id_number,
 )
 from sms.notices import Transition, notifies, queue_notices
-from sms.outbox import among, insert_rows
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000

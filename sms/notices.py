@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Centre, DocumentKind, DocumentStatus, LanguagePreference, MessageClass
+from models.bulk import among
 from services.codes import ALPHABET
-from sms.outbox import among, queue_messages
+from sms.outbox import queue_messages
 from sms.segments import count
 from sms.templates import kind_values, language_of, render
 
