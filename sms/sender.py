@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, Protocol
 
 import requests
@@ -21,9 +22,6 @@ from config import Settings
 
 log = logging.getLogger(__name__)
 
-SENT = "sent"
-FAILED = "failed"
-RETRY = "retry"
 ACCEPTED = {100: "Processed", 101: "Sent", 102: "Queued"}
 PERMANENT = {
     401: "RiskHold",
@@ -41,11 +39,19 @@ BAD_KEY = {401, 403}
 BAD_KEY_LOG_SECONDS = 60.0
 
 
+class Result(StrEnum):
+    """What a call's answer means for one recipient."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What happened to one recipient of one API call."""
 
-    result: str
+    result: Result
     reason: str | None = None
     at_message_id: str | None = None
     cost: Decimal | None = None
@@ -143,28 +149,29 @@ def recipient_outcome(entry: dict[str, Any]) -> Outcome:
     message_id = entry.get("messageId") or None
     if message_id == "None":
         message_id = None
+    status = entry.get("status")
     if code in ACCEPTED:
-        return Outcome(SENT, None, message_id, parse_cost(entry.get("cost")), None, code)
+        return Outcome(Result.SENT, None, message_id, parse_cost(entry.get("cost")), None, code)
     if code in PERMANENT:
-        return Outcome(FAILED, PERMANENT[code], message_id, None, entry.get("status"), code)
+        return Outcome(Result.FAILED, PERMANENT[code], message_id, None, status, code)
     if code in TRANSIENT:
-        return Outcome(RETRY, TRANSIENT[code], message_id, None, entry.get("status"), code)
+        return Outcome(Result.RETRY, TRANSIENT[code], message_id, None, status, code)
     # A code AT never documented: retrying blindly for a day could send it many times.
-    return Outcome(FAILED, f"UnknownStatus{code}", message_id, None, entry.get("status"), code)
+    return Outcome(Result.FAILED, f"UnknownStatus{code}", message_id, None, status, code)
 
 
 def map_response(response: object, recipients: list[str]) -> dict[str, Outcome]:
     """Map a whole SDK answer; recipients AT did not mention are retried."""
     if not isinstance(response, dict):
-        return _all(recipients, Outcome(RETRY, "BadResponse", error=str(response)[:200]))
+        return _all(recipients, Outcome(Result.RETRY, "BadResponse", error=str(response)[:200]))
     data = response.get("SMSMessageData") or {}
     entries = data.get("Recipients") if isinstance(data, dict) else None
     if not entries or not isinstance(entries, list):
         note = str(data.get("Message", "") if isinstance(data, dict) else data)[:200]
         reason = "InvalidSenderId" if "InvalidSenderId" in note else "NoRecipients"
-        return _all(recipients, Outcome(FAILED, reason, error=note))
+        return _all(recipients, Outcome(Result.FAILED, reason, error=note))
     found = {e164(str(e.get("number"))): recipient_outcome(e) for e in entries}
-    missing = Outcome(RETRY, "NotInResponse")
+    missing = Outcome(Result.RETRY, "NotInResponse")
     return {number: found.get(e164(number), missing) for number in recipients}
 
 
@@ -184,7 +191,9 @@ class ATSender:
     def send(self, text: str, recipients: list[str]) -> dict[str, Outcome]:
         """Send `text` to `recipients` in one API call; numbers the SDK refuses fail alone."""
         good = [n for n in recipients if validate_phone(n)]
-        refused = Outcome(FAILED, "InvalidPhoneNumber", error="refused by the SDK before sending")
+        refused = Outcome(
+            Result.FAILED, "InvalidPhoneNumber", error="refused by the SDK before sending"
+        )
         outcomes = {n: refused for n in recipients if n not in good}
         if good:
             outcomes.update(self._call(text, good))
@@ -198,11 +207,12 @@ class ATSender:
         except AfricasTalkingException as exc:
             return _all(recipients, self._http_error(str(exc)))
         except requests.Timeout as exc:
-            return _all(recipients, Outcome(RETRY, "Timeout", error=str(exc)[:200]))
+            return _all(recipients, Outcome(Result.RETRY, "Timeout", error=str(exc)[:200]))
         except requests.RequestException as exc:
-            return _all(recipients, Outcome(RETRY, "NetworkError", error=str(exc)[:200]))
+            return _all(recipients, Outcome(Result.RETRY, "NetworkError", error=str(exc)[:200]))
         except ValueError as exc:
-            return _all(recipients, Outcome(FAILED, "InvalidPhoneNumber", error=str(exc)[:200]))
+            refused = Outcome(Result.FAILED, "InvalidPhoneNumber", error=str(exc)[:200])
+            return _all(recipients, refused)
         return map_response(response, recipients)
 
     def _http_error(self, body: str) -> Outcome:
@@ -210,7 +220,7 @@ class ATSender:
         reason = f"HTTP {status}" if status else "HttpError"
         if status in BAD_KEY:
             self._log_bad_key(status)
-        return Outcome(RETRY, reason, error=body[:200], status_code=status)
+        return Outcome(Result.RETRY, reason, error=body[:200], status_code=status)
 
     def _log_bad_key(self, status: int | None) -> None:
         # A wrong key fails every call: say so loudly, but once per burst, not per message.

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from sms.sender import FAILED, RETRY, SENT, ATSender, map_response
+from sms.sender import ATSender, Result, map_response
+
+SENT, FAILED, RETRY = Result.SENT, Result.FAILED, Result.RETRY
 
 NUMBER = "+254700000009"
 CODES = [
