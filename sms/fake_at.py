@@ -44,6 +44,27 @@ class Behaviour:
     statuses: dict[str, int] = field(default_factory=dict)
     reports: dict[str, dict[str, str]] = field(default_factory=dict)
     empty_answer: str = ""
+    # How a call that is taken is answered: AT's JSON under an exact content type, unless told.
+    answer_status: int = 201
+    content_type: str = "application/json"
+    answer_body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How the fake treats one call: a failure status (0: none), a stall, the answer's form."""
+
+    failure: int
+    stall: float
+    empty: str
+    status: int
+    content_type: str
+    body: str
+
+    def answer(self, payload: object) -> Answer:
+        """The answer to a call that was taken: `payload` as JSON, or the body it was told."""
+        body = self.body.encode() if self.body else json.dumps(payload).encode()
+        return Answer(self.status, body, self.content_type)
 
 
 @dataclass
@@ -84,8 +105,8 @@ class FakeState:
                 "duplicates": accepted - len(self.per_number),
             }
 
-    def next_call(self) -> tuple[int, float, str]:
-        """Count a call; say which HTTP status to fail it with (0: none), the stall, any note."""
+    def next_call(self) -> Plan:
+        """Count a call and say how to treat it."""
         with self.lock:
             rules, now = self.behaviour, time.monotonic()
             self.calls += 1
@@ -93,7 +114,8 @@ class FakeState:
             rules.fail_calls = max(0, rules.fail_calls - 1)
             stall = rules.delay if rules.delay_calls > 0 or now < rules.delay_until else 0.0
             rules.delay_calls = max(0, rules.delay_calls - 1)
-            return (rules.fail_status if failing else 0), stall, rules.empty_answer
+            return Plan(rules.fail_status if failing else 0, stall, rules.empty_answer,
+                        rules.answer_status, rules.content_type, rules.answer_body)  # fmt: skip
 
     def accept(self, numbers: list[str], text: str, sender: str) -> list[dict[str, Any]]:
         """Record the numbers AT would send `text` to and build its per-recipient answer."""
@@ -131,6 +153,9 @@ def _apply_orders(rules: Behaviour, orders: dict[str, Any], now: float) -> None:
     for number, report in orders.get("reports", {}).items():
         rules.reports[number] = {str(k): str(v) for k, v in report.items()}
     rules.empty_answer = str(orders.get("empty_answer", rules.empty_answer) or "")
+    rules.answer_status = int(orders.get("answer_status", rules.answer_status))
+    rules.content_type = str(orders.get("content_type", rules.content_type))
+    rules.answer_body = str(orders.get("answer_body", rules.answer_body) or "")
 
 
 def _recipient(number: str, code: int, cost: str, message_id: str) -> dict[str, Any]:
@@ -160,23 +185,35 @@ class FakeAT:
         if method == "POST" and path.endswith("/messaging"):
             return self.messaging(headers, body)
         if method == "POST" and path == "/control":
-            self.state.control(_json_object(body))
-            return _json(self.state.stats(), 200), 0.0
+            return self.control(body), 0.0
         if path == "/stats":
             return _json(self.state.stats(), 200), 0.0
         if path == "/inbox":
             return Answer(200, self.inbox_page().encode(), "text/html; charset=utf-8"), 0.0
         return Answer(404, b"not found", "text/plain"), 0.0
 
+    def control(self, body: bytes) -> Answer:
+        """Apply the orders in a JSON body; a bad order changes nothing and is a 400."""
+        orders = _json_object(body)
+        try:
+            _apply_orders(Behaviour(), orders, time.monotonic())  # check every order first
+        except (TypeError, ValueError, AttributeError) as exc:
+            return Answer(400, f"bad order: {exc}".encode(), "text/plain")
+        self.state.control(orders)
+        return _json(self.state.stats(), 200)
+
     def messaging(self, headers: dict[str, str], body: bytes) -> tuple[Answer, float]:
         """Behave like POST /version1/messaging."""
         if not headers.get("apikey"):
             return Answer(401, b"The supplied authentication is invalid", "text/plain"), 0.0
-        failure, stall, empty = self.state.next_call()
-        if failure:
-            return Answer(failure, REASONS.get(failure, "Error").encode(), "text/plain"), stall
-        if empty:
-            return _json({"SMSMessageData": {"Message": empty, "Recipients": []}}, 201), stall
+        plan = self.state.next_call()
+        if plan.failure:
+            failed = Answer(plan.failure, REASONS.get(plan.failure, "Error").encode(), "text/plain")
+            return failed, plan.stall
+        if plan.empty:
+            return plan.answer(
+                {"SMSMessageData": {"Message": plan.empty, "Recipients": []}}
+            ), plan.stall
         form = parse_qs(body.decode("utf-8", "replace"))
         numbers = [n for n in form.get("to", [""])[0].split(",") if n]
         text = form.get("message", [""])[0]
@@ -186,7 +223,7 @@ class FakeAT:
         sent = sum(1 for r in rows if r["statusCode"] < 200)
         total = sum(float(r["cost"].split()[-1]) for r in rows)
         note = f"Sent to {sent}/{len(rows)} Total Cost: KES {total:.4f}"
-        return _json({"SMSMessageData": {"Message": note, "Recipients": rows}}, 201), stall
+        return plan.answer({"SMSMessageData": {"Message": note, "Recipients": rows}}), plan.stall
 
     def _queue_reports(self, rows: list[dict[str, Any]]) -> None:
         if not self.state.callback_url:

@@ -140,3 +140,23 @@ def test_slow_answer_still_counts_the_message_as_accepted(fake_at):
         requests.post(f"{fake_at.url}/version1/messaging", headers={"apiKey": "k"},
                       data={"to": NUMBER, "message": "x"}, timeout=0.2)  # fmt: skip
     assert fake_at.stats()["accepted"] == 1
+
+
+def test_a_taken_call_can_be_answered_under_another_content_type(fake_at):
+    fake_at.control(content_type="application/json; charset=utf-8")
+    response = _post(fake_at, "Hi")
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()["SMSMessageData"]["Recipients"][0]["statusCode"] == 101
+
+
+def test_a_taken_call_can_be_answered_with_a_page_that_is_not_json(fake_at):
+    fake_at.control(answer_status=200, content_type="text/html", answer_body="<p>proxy</p>")
+    response = _post(fake_at, "Hi")
+    assert (response.status_code, response.text) == (200, "<p>proxy</p>")
+    assert fake_at.stats()["accepted"] == 1
+
+
+def test_a_bad_order_is_refused_and_changes_nothing(fake_at):
+    response = requests.post(f"{fake_at.url}/control", json={"fail_calls": "many"}, timeout=5)
+    assert response.status_code == 400
+    assert _post(fake_at, "x").status_code == 201
