@@ -115,6 +115,9 @@ def outcome_record(
         return ledger.Record(*base, S.SENT, at_message_id=outcome.at_message_id,
                              cost=outcome.cost, sent_at=now)  # fmt: skip
     error = f"{outcome.reason}: {outcome.error or ''}"[:200]
+    if outcome.result == Result.UNCONFIRMED:  # AT may have it: sent, never to be resent
+        return ledger.Record(*base, S.SENT, sent_at=now, failure_reason=outcome.reason,
+                             last_error=error)  # fmt: skip
     expired = now - item.created_at > timedelta(hours=settings.sms_retry_hours)
     if outcome.result == Result.FAILED or expired:
         reason = outcome.reason or ""

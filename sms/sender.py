@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import re
@@ -37,6 +38,7 @@ TRANSIENT = {500: "InternalServerError", 501: "GatewayError", 502: "RejectedByGa
 BLACKLISTED = 406
 BAD_KEY = {401, 403}
 BAD_KEY_LOG_SECONDS = 60.0
+UNREADABLE = "SentUnconfirmed"
 
 
 class Result(StrEnum):
@@ -45,6 +47,8 @@ class Result(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     RETRY = "retry"
+    # A 2xx that does not say what AT did: it may have taken the message, so never resend it.
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,10 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
         """The HTTP status of this thread's last call."""
         return getattr(self._local, "status", None)
 
+    def last_content_type(self) -> str:
+        """The Content-Type of this thread's last answer."""
+        return str(getattr(self._local, "content_type", ""))
+
     @contextmanager
     def _session(self) -> Iterator[requests.Session]:
         try:
@@ -109,7 +117,7 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
         callback: object = None,
         timeout: tuple[float, float] | float = (3.05, 9.05),
     ) -> requests.Response:
-        self._local.status = None
+        self._local.status = self._local.content_type = None
         # A request prepared here skips the session's per-call merging of settings and hooks;
         # AT answers the POST itself, so no redirect is followed (nor should a key be resent).
         request = requests.PreparedRequest()
@@ -117,6 +125,7 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
         with self._session() as session:
             response = session.send(request, timeout=timeout, allow_redirects=False)
         self._local.status = response.status_code
+        self._local.content_type = response.headers.get("content-type", "")
         return response
 
 
@@ -146,9 +155,9 @@ def recipient_outcome(entry: dict[str, Any]) -> Outcome:
         code = int(entry.get("statusCode", 0))
     except (TypeError, ValueError):
         code = 0
-    message_id = entry.get("messageId") or None
-    if message_id == "None":
-        message_id = None
+    raw_id = entry.get("messageId")
+    # The column holds 80 characters; AT writes "None" for a number it did not take.
+    message_id = str(raw_id)[:80] if raw_id not in (None, "", "None") else None
     status = entry.get("status")
     if code in ACCEPTED:
         return Outcome(Result.SENT, None, message_id, parse_cost(entry.get("cost")), None, code)
@@ -161,18 +170,36 @@ def recipient_outcome(entry: dict[str, Any]) -> Outcome:
 
 
 def map_response(response: object, recipients: list[str]) -> dict[str, Outcome]:
-    """Map a whole SDK answer; recipients AT did not mention are retried."""
-    if not isinstance(response, dict):
-        return _all(recipients, Outcome(Result.RETRY, "BadResponse", error=str(response)[:200]))
-    data = response.get("SMSMessageData") or {}
-    entries = data.get("Recipients") if isinstance(data, dict) else None
+    """Map a whole 2xx answer; AT may have taken any message of it, so none is retried."""
+    answer = read_answer(response)
+    if answer is None:
+        return _all(recipients, Outcome(Result.UNCONFIRMED, UNREADABLE, error=str(response)[:200]))
+    entries = answer.get("Recipients")
     if not entries or not isinstance(entries, list):
-        note = str(data.get("Message", "") if isinstance(data, dict) else data)[:200]
+        note = str(answer.get("Message", ""))[:200]
         reason = "InvalidSenderId" if "InvalidSenderId" in note else "NoRecipients"
         return _all(recipients, Outcome(Result.FAILED, reason, error=note))
-    found = {e164(str(e.get("number"))): recipient_outcome(e) for e in entries}
-    missing = Outcome(Result.RETRY, "NotInResponse")
+    found = {}
+    for entry in entries:
+        if isinstance(entry, dict):
+            found[e164(str(entry.get("number")))] = recipient_outcome(entry)
+    missing = Outcome(Result.UNCONFIRMED, "NotInResponse")
     return {number: found.get(e164(number), missing) for number in recipients}
+
+
+def read_answer(response: object) -> dict[str, Any] | None:
+    """AT's SMSMessageData from what the SDK returned: a dict, or the body as text.
+
+    The SDK decodes JSON only under a Content-Type of exactly application/json, so a
+    `; charset=utf-8` reaches us as text. None when the answer is not AT's JSON at all.
+    """
+    if isinstance(response, str):
+        try:
+            response = json.loads(response)
+        except ValueError:
+            return None
+    data = response.get("SMSMessageData") if isinstance(response, dict) else None
+    return data if isinstance(data, dict) else None
 
 
 def _all(recipients: list[str], outcome: Outcome) -> dict[str, Outcome]:
@@ -204,16 +231,32 @@ class ATSender:
             response = self.service.send(
                 text, recipients, sender_id=self.sender_id, timeout=self.timeout
             )
-        except AfricasTalkingException as exc:
-            return _all(recipients, self._http_error(str(exc)))
-        except requests.Timeout as exc:
-            return _all(recipients, Outcome(Result.RETRY, "Timeout", error=str(exc)[:200]))
-        except requests.RequestException as exc:
-            return _all(recipients, Outcome(Result.RETRY, "NetworkError", error=str(exc)[:200]))
-        except ValueError as exc:
-            refused = Outcome(Result.FAILED, "InvalidPhoneNumber", error=str(exc)[:200])
-            return _all(recipients, refused)
-        return map_response(response, recipients)
+        except requests.JSONDecodeError as exc:  # a 2xx under the exact JSON type, yet not JSON
+            response = exc.doc
+        except (AfricasTalkingException, requests.RequestException, ValueError) as exc:
+            return _all(recipients, self._failure(exc))
+        outcomes = map_response(response, recipients)
+        self._warn_unconfirmed(outcomes)
+        return outcomes
+
+    def _failure(self, exc: Exception) -> Outcome:
+        """The outcome of a call that raised: no 2xx answer came back."""
+        error = str(exc)[:200]
+        if isinstance(exc, AfricasTalkingException):
+            return self._http_error(str(exc))
+        if isinstance(exc, requests.Timeout):
+            return Outcome(Result.RETRY, "Timeout", error=error)
+        if isinstance(exc, requests.RequestException):
+            return Outcome(Result.RETRY, "NetworkError", error=error)
+        return Outcome(Result.FAILED, "InvalidPhoneNumber", error=error)  # the SDK's ValueError
+
+    def _warn_unconfirmed(self, outcomes: dict[str, Outcome]) -> None:
+        unconfirmed = sum(1 for o in outcomes.values() if o.result == Result.UNCONFIRMED)
+        if unconfirmed:
+            kind = self.service.last_content_type()[:60] or "no Content-Type"
+            log.warning("AT answered HTTP %s (%s) without saying what it took: %d numbers are "
+                        "recorded as sent, unconfirmed, and not retried",
+                        self.service.last_status(), kind, unconfirmed)  # fmt: skip
 
     def _http_error(self, body: str) -> Outcome:
         status = self.service.last_status()

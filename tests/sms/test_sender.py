@@ -88,9 +88,26 @@ def test_recipients_are_matched_by_their_digits():
     assert map_response(answer, [NUMBER])[NUMBER].at_message_id == "ATXid_1"
 
 
-def test_a_recipient_missing_from_the_answer_is_retried():
+@pytest.mark.parametrize(
+    ("raw", "stored"), [(12345, "12345"), ("A" * 99, "A" * 80), ("None", None), (None, None)]
+)
+def test_message_ids_are_stored_as_short_text(raw, stored):
+    answer = {"SMSMessageData": {"Recipients": [
+        {"number": NUMBER, "statusCode": 101, "messageId": raw},
+    ]}}  # fmt: skip
+    assert map_response(answer, [NUMBER])[NUMBER].at_message_id == stored
+
+
+def test_a_recipient_missing_from_a_2xx_answer_is_sent_unconfirmed():
     answer = {"SMSMessageData": {"Recipients": [{"number": "+254700000001", "statusCode": 101}]}}
-    assert map_response(answer, [NUMBER])[NUMBER].reason == "NotInResponse"
+    outcome = map_response(answer, [NUMBER])[NUMBER]
+    assert (outcome.result, outcome.reason) == (Result.UNCONFIRMED, "NotInResponse")
+
+
+@pytest.mark.parametrize("entries", [["+254700000009"], [None, 7], "none", {"number": NUMBER}])
+def test_odd_recipient_entries_never_raise(entries):
+    answer = {"SMSMessageData": {"Message": "Sent", "Recipients": entries}}
+    assert map_response(answer, [NUMBER])[NUMBER].result in {Result.UNCONFIRMED, FAILED}
 
 
 def test_calls_reuse_one_keep_alive_connection(settings, fake_at):
@@ -116,5 +133,32 @@ def test_answer_without_recipients_fails_with_the_reason():
     assert map_response(answer, [NUMBER])[NUMBER].reason == "InvalidSenderId"
 
 
-def test_text_answer_is_retried():
-    assert map_response("<html>proxy error</html>", [NUMBER])[NUMBER].result == RETRY
+UNREADABLE = [
+    (201, "application/json", "<html>Bad gateway</html>"),  # the exact type, not JSON
+    (200, "text/html; charset=utf-8", "<html>Welcome</html>"),  # a proxy's page
+    (201, "application/json", '{"status": "ok"}'),  # JSON, but not AT's answer
+    (202, "text/plain", "Accepted"),
+]
+
+
+@pytest.mark.parametrize(("status", "content_type", "body"), UNREADABLE)
+def test_an_unreadable_2xx_is_sent_unconfirmed_not_retried(settings, fake_at, status,
+                                                            content_type, body):  # fmt: skip
+    fake_at.control(answer_status=status, content_type=content_type, answer_body=body)
+    outcome = ATSender(settings).send("Hello", [NUMBER])[NUMBER]
+    assert (outcome.result, outcome.reason) == (Result.UNCONFIRMED, "SentUnconfirmed")
+    assert fake_at.stats()["accepted"] == 1
+
+
+def test_json_under_a_content_type_with_a_charset_is_read(settings, fake_at):
+    fake_at.control(content_type="application/json; charset=utf-8")
+    outcome = ATSender(settings).send("Hello", [NUMBER])[NUMBER]
+    assert outcome.result == SENT and outcome.at_message_id.startswith("ATXid_")
+
+
+def test_an_unreadable_answer_is_a_warning_without_numbers(settings, fake_at, caplog):
+    fake_at.control(answer_status=200, content_type="text/html", answer_body="<p>hi</p>")
+    ATSender(settings).send("Hello", [NUMBER, "+254700000008"])
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "HTTP 200" in warnings[0] and "2 numbers" in warnings[0]
+    assert "254700000" not in warnings[0]
