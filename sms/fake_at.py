@@ -41,6 +41,9 @@ class Behaviour:
     delay: float = 0.0
     delay_calls: int = 0
     delay_until: float = 0.0
+    dribble: float = 0.0  # seconds between pieces of an answer, for the next dribble_calls
+    dribble_calls: int = 0
+    dribble_bytes: int = 4
     statuses: dict[str, int] = field(default_factory=dict)
     reports: dict[str, dict[str, str]] = field(default_factory=dict)
     empty_answer: str = ""
@@ -60,11 +63,13 @@ class Plan:
     status: int
     content_type: str
     body: str
+    dribble: float
+    piece: int
 
     def answer(self, payload: object) -> Answer:
         """The answer to a call that was taken: `payload` as JSON, or the body it was told."""
         body = self.body.encode() if self.body else json.dumps(payload).encode()
-        return Answer(self.status, body, self.content_type)
+        return Answer(self.status, body, self.content_type, self.dribble, self.piece)
 
 
 @dataclass
@@ -114,8 +119,11 @@ class FakeState:
             rules.fail_calls = max(0, rules.fail_calls - 1)
             stall = rules.delay if rules.delay_calls > 0 or now < rules.delay_until else 0.0
             rules.delay_calls = max(0, rules.delay_calls - 1)
+            dribble = rules.dribble if rules.dribble_calls > 0 else 0.0
+            rules.dribble_calls = max(0, rules.dribble_calls - 1)
             return Plan(rules.fail_status if failing else 0, stall, rules.empty_answer,
-                        rules.answer_status, rules.content_type, rules.answer_body)  # fmt: skip
+                        rules.answer_status, rules.content_type, rules.answer_body, dribble,
+                        rules.dribble_bytes)  # fmt: skip
 
     def accept(self, numbers: list[str], text: str, sender: str) -> list[dict[str, Any]]:
         """Record the numbers AT would send `text` to and build its per-recipient answer."""
@@ -149,6 +157,9 @@ def _apply_orders(rules: Behaviour, orders: dict[str, Any], now: float) -> None:
     rules.delay_calls = int(orders.get("delay_calls", rules.delay_calls))
     if "delay_seconds" in orders:
         rules.delay_until = now + float(orders["delay_seconds"])
+    rules.dribble = float(orders.get("dribble", rules.dribble))
+    rules.dribble_calls = int(orders.get("dribble_calls", rules.dribble_calls))
+    rules.dribble_bytes = max(1, int(orders.get("dribble_bytes", rules.dribble_bytes)))
     rules.statuses.update({k: int(v) for k, v in orders.get("statuses", {}).items()})
     for number, report in orders.get("reports", {}).items():
         rules.reports[number] = {str(k): str(v) for k, v in report.items()}

@@ -25,6 +25,8 @@ class Answer:
     status: int
     body: bytes
     content_type: str = "application/json"
+    dribble: float = 0.0  # seconds between pieces of the answer; 0 writes it at once
+    piece: int = 4  # bytes per piece when dribbling
 
 
 class App(Protocol):
@@ -43,6 +45,10 @@ def _head(status: int, content_type: str, length: int, keep_alive: bool) -> byte
     if not keep_alive:
         lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _encode(answer: Answer, keep_alive: bool) -> bytes:
+    return _head(answer.status, answer.content_type, len(answer.body), keep_alive) + answer.body
 
 
 def parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
@@ -75,7 +81,8 @@ class Connection(asyncio.Protocol):
         self.app = app
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
-        self.holding = False  # an answer held back (a stall): later requests wait their turn
+        # An answer held back (a stall) or dribbling: later requests wait their turn.
+        self.holding = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -93,10 +100,9 @@ class Connection(asyncio.Protocol):
             if request is None:
                 return
             answer, stall, alive = request
-            if stall > 0:
+            if stall > 0 or answer.dribble > 0:
                 self.holding = True
-                loop = asyncio.get_running_loop()
-                loop.call_later(stall, self.release, answer, alive)
+                asyncio.get_running_loop().call_later(stall, self.release, answer, alive)
                 return
             self.send(answer, alive)
 
@@ -123,16 +129,33 @@ class Connection(asyncio.Protocol):
         return answer, stall, keeps_alive(version, headers)
 
     def release(self, answer: Answer, alive: bool) -> None:
-        """Send a held-back answer, then go on with what arrived meanwhile."""
+        """Send a held-back answer (piece by piece if dribbling), then go on with the rest."""
+        if answer.dribble > 0:
+            self.trickle(_encode(answer, alive), answer, alive)
+            return
         self.holding = False
         self.send(answer, alive)
+        self.process()
+
+    def trickle(self, rest: bytes, answer: Answer, alive: bool) -> None:
+        """Write the next piece of a dribbled answer; after the last, go on with the rest."""
+        if self.transport is None or self.transport.is_closing():
+            return  # the client gave up waiting: stop dribbling
+        self.transport.write(rest[: answer.piece])
+        if len(rest) > answer.piece:
+            loop, later = asyncio.get_running_loop(), rest[answer.piece :]
+            loop.call_later(answer.dribble, self.trickle, later, answer, alive)
+            return
+        if not alive:
+            self.transport.close()
+            return
+        self.holding = False
         self.process()
 
     def send(self, answer: Answer, alive: bool) -> None:
         if self.transport is None or self.transport.is_closing():
             return  # the client gave up waiting (a timeout): nothing to answer
-        head = _head(answer.status, answer.content_type, len(answer.body), alive)
-        self.transport.write(head + answer.body)
+        self.transport.write(_encode(answer, alive))
         if not alive:
             self.transport.close()
 
