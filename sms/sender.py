@@ -20,6 +20,7 @@ from africastalking.Service import AfricasTalkingException, validate_phone
 from africastalking.SMS import SMSService
 
 from config import Settings
+from sms.deadline import Watchdog, watched_session, within
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ TRANSIENT = {500: "InternalServerError", 501: "GatewayError", 502: "RejectedByGa
 BLACKLISTED = 406
 BAD_KEY = {401, 403}
 BAD_KEY_LOG_SECONDS = 60.0
+CONNECT_TIMEOUT = 3.05
 UNREADABLE = "SentUnconfirmed"
 
 
@@ -70,14 +72,19 @@ class Sender(Protocol):
 
 
 class PooledSMSService(SMSService):  # type: ignore[misc]
-    """The SDK's SMS service over keep-alive HTTP sessions, one per concurrent call."""
+    """The SDK's SMS service over keep-alive HTTP sessions, one per concurrent call.
 
-    def __init__(self, username: str, api_key: str, base_url: str = "") -> None:
+    Each call has `deadline` seconds in all, however slowly its answer arrives.
+    """
+
+    def __init__(self, username: str, api_key: str, base_url: str = "", deadline: float = 10.0):
         super().__init__(username, api_key)
         if base_url:
             # The SDK has no public override; it reads both attributes on every call.
             self._baseUrl = base_url
             self._contentUrl = base_url
+        self.deadline = deadline
+        self._watchdog = Watchdog()
         self._sessions: queue.LifoQueue[requests.Session] = queue.LifoQueue()
         self._local = threading.local()
 
@@ -101,7 +108,7 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
             self._sessions.put(session)
 
     def _new_session(self) -> requests.Session:
-        session = requests.Session()
+        session = watched_session()
         # Read proxies and CA settings from the environment once, not on every call.
         found = session.merge_environment_settings(self._baseUrl, {}, None, None, None)
         session.proxies, session.verify = found["proxies"], found["verify"]
@@ -115,15 +122,17 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
         data: dict[str, Any],
         params: Any,
         callback: object = None,
-        timeout: tuple[float, float] | float = (3.05, 9.05),
+        timeout: object = None,
     ) -> requests.Response:
         self._local.status = self._local.content_type = None
         # A request prepared here skips the session's per-call merging of settings and hooks;
         # AT answers the POST itself, so no redirect is followed (nor should a key be resent).
         request = requests.PreparedRequest()
         request.prepare(method="POST", url=url, headers=headers, data=data, params=params)
-        with self._session() as session:
-            response = session.send(request, timeout=timeout, allow_redirects=False)
+        # The deadline bounds the whole call; the SDK's `timeout` would bound each read only.
+        limits = (min(CONNECT_TIMEOUT, self.deadline), self.deadline)
+        with self._session() as session, within(self._watchdog, self.deadline):
+            response = session.send(request, timeout=limits, allow_redirects=False)
         self._local.status = response.status_code
         self._local.content_type = response.headers.get("content-type", "")
         return response
@@ -132,7 +141,9 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
 def sdk_service(settings: Settings) -> PooledSMSService:
     """Build our own SMSService, pointed at AT_API_BASE_URL when it is set."""
     key = settings.at_api_key or "missing-key"
-    return PooledSMSService(settings.at_username, key, settings.at_api_base_url)
+    return PooledSMSService(
+        settings.at_username, key, settings.at_api_base_url, settings.sms_send_timeout
+    )
 
 
 def parse_cost(raw: object) -> Decimal | None:
@@ -207,12 +218,11 @@ def _all(recipients: list[str], outcome: Outcome) -> dict[str, Outcome]:
 
 
 class ATSender:
-    """The production sender: synchronous SDK calls with a timeout."""
+    """The production sender: synchronous SDK calls, each with SMS_SEND_TIMEOUT in all."""
 
     def __init__(self, settings: Settings) -> None:
         self.service = sdk_service(settings)
         self.sender_id = settings.at_sender_id or None
-        self.timeout = (3.05, settings.sms_send_timeout)
         self._bad_key_logged = 0.0
 
     def send(self, text: str, recipients: list[str]) -> dict[str, Outcome]:
@@ -228,9 +238,7 @@ class ATSender:
 
     def _call(self, text: str, recipients: list[str]) -> dict[str, Outcome]:
         try:
-            response = self.service.send(
-                text, recipients, sender_id=self.sender_id, timeout=self.timeout
-            )
+            response = self.service.send(text, recipients, sender_id=self.sender_id)
         except requests.JSONDecodeError as exc:  # a 2xx under the exact JSON type, yet not JSON
             response = exc.doc
         except (AfricasTalkingException, requests.RequestException, ValueError) as exc:

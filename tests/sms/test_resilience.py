@@ -94,3 +94,15 @@ def test_workers_retrying_fast_never_resend_an_unreadable_2xx(app, fake_at, work
     time.sleep(3)  # a few sweeps and backoffs: long enough for any retry to have gone out
     stats = fake_at.stats()
     assert (stats["accepted"], stats["unique"], stats["duplicates"]) == (TOTAL, TOTAL, 0)
+
+
+def test_a_dribbled_answer_is_abandoned_at_the_deadline_and_recorded(app, delivery, fake_at):
+    message_id = add_message(app)
+    fake_at.control(dribble=0.05, dribble_bytes=2, dribble_calls=1)  # about 7 s in all
+    started = time.monotonic()
+    tally = deliver(delivery, [message_id])
+    took = time.monotonic() - started
+    timeout = delivery.settings.sms_send_timeout
+    assert took < timeout + 1.0 and tally["queued"] == 1, tally
+    queued = message(app, message_id)
+    assert queued.status == "queued" and queued.last_error.startswith("Timeout")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -121,6 +123,49 @@ def test_slow_answer_is_a_timeout_to_retry(settings, fake_at):
     fake_at.control(delay=1.5, delay_calls=1)
     outcome = ATSender(settings.with_overrides(sms_send_timeout=0.3)).send("Hi", [NUMBER])[NUMBER]
     assert (outcome.result, outcome.reason) == (RETRY, "Timeout")
+
+
+@pytest.mark.parametrize(
+    ("interval", "piece"),
+    [(0.05, 2), (0.1, 12)],  # cut in the head (about 40 bytes by then), cut in the body
+)
+def test_a_dribbled_answer_ends_at_the_whole_call_deadline(settings, fake_at, interval, piece):
+    # Each read is quick; the whole answer takes 2-7 s.
+    fake_at.control(dribble=interval, dribble_bytes=piece, dribble_calls=1)
+    sender = ATSender(settings.with_overrides(sms_send_timeout=1.0))
+    started = time.monotonic()
+    outcome = sender.send("Hi", [NUMBER])[NUMBER]
+    took = time.monotonic() - started
+    assert (outcome.result, outcome.reason) == (RETRY, "Timeout") and took < 1.0 + 0.3
+    assert sender.send("Hi again", [NUMBER])[NUMBER].result == SENT  # the next call is fine
+
+
+def test_concurrent_dribbled_calls_each_end_at_the_deadline(settings, fake_at):
+    fake_at.control(dribble=0.05, dribble_bytes=4, dribble_calls=4)
+    sender = ATSender(settings.with_overrides(sms_send_timeout=0.8))
+    numbers = [f"+25470000005{n}" for n in range(4)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda n: sender.send("Hi", [n])[n], numbers))
+    assert {o.reason for o in outcomes} == {"Timeout"}
+    assert time.monotonic() - started < 0.8 + 0.4
+
+
+def test_a_call_that_ended_in_time_keeps_its_connection_past_the_deadline(settings, fake_at):
+    sender = ATSender(settings.with_overrides(sms_send_timeout=0.3))
+    opened = fake_at.app.state.connections
+    assert sender.send("Hi", [NUMBER])[NUMBER].result == SENT
+    time.sleep(0.5)  # the first call's deadline passes while its connection waits in the pool
+    assert sender.send("Hi again", [NUMBER])[NUMBER].result == SENT
+    assert fake_at.app.state.connections - opened == 1
+
+
+def test_a_stall_before_the_answer_ends_at_the_deadline(settings, fake_at):
+    fake_at.control(delay=3.0, delay_calls=1)
+    sender = ATSender(settings.with_overrides(sms_send_timeout=0.5))
+    started = time.monotonic()
+    assert sender.send("Hi", [NUMBER])[NUMBER].reason == "Timeout"
+    assert time.monotonic() - started < 0.5 + 0.3
 
 
 def test_nobody_listening_is_a_network_error(settings):
