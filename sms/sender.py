@@ -77,7 +77,9 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
     Each call has `deadline` seconds in all, however slowly its answer arrives.
     """
 
-    def __init__(self, username: str, api_key: str, base_url: str = "", deadline: float = 10.0):
+    def __init__(
+        self, username: str, api_key: str, base_url: str = "", deadline: float = 10.0
+    ) -> None:
         super().__init__(username, api_key)
         if base_url:
             # The SDK has no public override; it reads both attributes on every call.
@@ -94,7 +96,7 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
 
     def last_content_type(self) -> str:
         """The Content-Type of this thread's last answer."""
-        return str(getattr(self._local, "content_type", ""))
+        return str(getattr(self._local, "content_type", None) or "")
 
     @contextmanager
     def _session(self) -> Iterator[requests.Session]:
