@@ -14,6 +14,9 @@ ENVIRONMENTS = ("development", "test", "production")
 # Signs sessions and keys the hashes of phone and ID numbers outside production, so every process
 # of one development machine (web, worker, CLI) hashes the same number the same way.
 DEVELOPMENT_SECRET = "development-only-key"
+# A claimed message waits for its record at most one whole call (SMS_SEND_TIMEOUT) plus a
+# later wave's wait for send tokens (SMS_RATE_WAIT_SECONDS); its lease must be far longer.
+LEASE_FACTOR = 2.0
 
 
 class ConfigError(RuntimeError):
@@ -99,6 +102,7 @@ class Settings:
     def tz(self) -> ZoneInfo:
         """The local time zone of slots, quiet hours and reminders."""
         return ZoneInfo(self.timezone)
+        check_sms_lease(self)
 
     @property
     def redis_embedded(self) -> bool:
@@ -123,6 +127,19 @@ class Settings:
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with some fields replaced (tests build settings this way)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def check_sms_lease(settings: Settings) -> None:
+    """Refuse a lease a send could outlive: its outcome would be discarded and the SMS resent."""
+    if settings.sms_send_timeout <= 0:
+        raise ConfigError("SMS_SEND_TIMEOUT must be above 0 seconds")
+    needed = LEASE_FACTOR * (settings.sms_send_timeout + settings.sms_rate_wait_seconds)
+    if settings.sms_lease_seconds < needed:
+        raise ConfigError(
+            f"SMS_LEASE_SECONDS ({settings.sms_lease_seconds:g}) must be at least "
+            f"{LEASE_FACTOR:g} x (SMS_SEND_TIMEOUT + SMS_RATE_WAIT_SECONDS) = {needed:g}, "
+            "or a slow send could outlive its claim and be sent twice"
+        )
 
 
 def _flag(value: str) -> bool:

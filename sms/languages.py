@@ -8,8 +8,8 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from models import LanguagePreference
+from models.bulk import among
 from models.fixed import FixedQuery
-from sms.outbox import among
 from sms.templates import language_of
 
 CHUNK = 5000  # numbers per query: SQLite caps the parameters of one statement

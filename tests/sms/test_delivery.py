@@ -194,10 +194,10 @@ def test_a_failure_recording_one_call_keeps_the_other_calls_outcomes(app, delive
     ids = _ids(app, 3)
     real_write = ledger.write
 
-    def write(conn, rows):
-        if any(row["m_id"] == ids[1] for row in rows):
+    def write(conn, records):
+        if any(record.message_id == ids[1] for record in records):
             raise OperationalError("UPDATE", {}, Exception("connection hiccup"))
-        return real_write(conn, rows)
+        return real_write(conn, records)
 
     monkeypatch.setattr(ledger, "write", write)
     tally = deliver(delivery, ids)
