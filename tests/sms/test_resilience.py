@@ -86,9 +86,9 @@ def test_workers_retrying_fast_never_resend_an_unreadable_2xx(app, fake_at, work
     fake_at.control(content_type="application/json; charset=utf-8")
     workers.start(SMS_RETRY_BASE_SECONDS="0.2", SMS_RETRY_MAX_SECONDS="0.5",
                   SMS_SWEEP_SECONDS="1", SMS_SEND_CONCURRENCY="4")  # fmt: skip
-    with app.extensions["huduma"].session_factory.begin() as session:
+    with app.extensions["huduma"].transaction() as work:
         for n in range(TOTAL):
-            queue_message(session, recipient=f"+2547003{n:05d}", body=f"Notice {n}",
+            queue_message(work, recipient=f"+2547003{n:05d}", body=f"Notice {n}",
                           kind="notice", idempotency_key=f"charset-{n}")  # fmt: skip
     assert wait_for(lambda: statuses(app)["sent"] == TOTAL, 60)
     time.sleep(3)  # a few sweeps and backoffs: long enough for any retry to have gone out
