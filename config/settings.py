@@ -50,6 +50,12 @@ class Settings:
     sms_rate_per_second: float = 50.0
     metrics_dir: str = ""
     readiness_timeout: float = 1.0
+    # Waits on dependencies (client side) and how long a failed one is left alone
+    db_connect_timeout: float = 1.0
+    db_tcp_user_timeout: float = 5.0
+    redis_timeout: float = 0.5
+    worker_redis_timeout: float = 5.0
+    breaker_open_seconds: float = 3.0
     slot_horizon_days: int = 14
     # Staff console
     login_max_failures: int = 5
@@ -62,7 +68,7 @@ class Settings:
     # USSD
     ussd_session_ttl: int = 600
     ussd_resume_seconds: int = 300
-    ussd_hop_deadline: float = 5.0
+    ussd_hop_deadline: float = 1.5
     ussd_statement_timeout: float = 3.0
     worker_statement_timeout: float = 60.0
     ussd_status_lookups_per_hour: int = 20
@@ -184,6 +190,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+        db_connect_timeout=float(env.get("DB_CONNECT_TIMEOUT", "1")),
+        db_tcp_user_timeout=float(env.get("DB_TCP_USER_TIMEOUT", "5")),
+        redis_timeout=float(env.get("REDIS_TIMEOUT", "0.5")),
+        worker_redis_timeout=float(env.get("WORKER_REDIS_TIMEOUT", "5")),
+        breaker_open_seconds=float(env.get("BREAKER_OPEN_SECONDS", "3")),
         slot_horizon_days=int(env.get("SLOT_HORIZON_DAYS", "14")),
         # Staff console
         login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
@@ -196,7 +207,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # USSD
         ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
         ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
-        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "5")),
+        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "1.5")),
         ussd_statement_timeout=float(env.get("USSD_STATEMENT_TIMEOUT", "3")),
         worker_statement_timeout=float(env.get("WORKER_STATEMENT_TIMEOUT", "60")),
         ussd_status_lookups_per_hour=int(env.get("USSD_STATUS_LOOKUPS_PER_HOUR", "20")),

@@ -5,12 +5,20 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-WEB_CONNECT_SECONDS = 1.0  # a USSD hop must give up on a silent database well inside AT's 15 s
+
+@dataclass(frozen=True, slots=True)
+class Waits:
+    """How long a client waits on the database before it gives up, in seconds."""
+
+    connect: float = 1.0  # a new connection (psycopg rounds its own timeout up to 2 s)
+    tcp_user: float = 5.0  # data sent and not acknowledged (a network that drops packets)
+    keepalive_idle: float = 10.0  # then probes every 3 s, 3 times, on an idle connection
 
 
 def make_engine(
@@ -19,6 +27,7 @@ def make_engine(
     pre_ping: bool = False,
     autocommit: bool = False,
     statement_seconds: float = 0.0,
+    waits: Waits = Waits(),
 ) -> Engine:
     """Create a pooled engine tuned for the backend the URL names.
 
@@ -28,7 +37,7 @@ def make_engine(
     if url.startswith("sqlite"):
         return _sqlite_engine(url, autocommit, statement_seconds)
     kwargs: dict[str, Any] = {
-        "connect_args": {"connect_timeout": 2},  # psycopg's floor; the bound below is shorter
+        "connect_args": _libpq_waits(waits),
         "hide_parameters": True,  # bound values hold phone and ID numbers: keep them out of logs
     }
     ms = max(int(statement_seconds * 1000), 1) if statement_seconds else 0
@@ -41,10 +50,22 @@ def make_engine(
     kwargs.update(pool_size=10, max_overflow=20, pool_timeout=2, pool_recycle=1800,
                   pool_pre_ping=pre_ping)  # fmt: skip
     engine = create_engine(url, **kwargs)
-    _give_up_connecting_after(engine, WEB_CONNECT_SECONDS)
+    _give_up_connecting_after(engine, waits.connect)
     if ms and not autocommit:
         _cap_each_transaction(engine, ms)
     return engine
+
+
+def _libpq_waits(waits: Waits) -> dict[str, Any]:
+    """libpq's connection options that bound every wait on the socket."""
+    return {
+        "connect_timeout": max(2, int(waits.connect + 0.999)),
+        "keepalives": 1,
+        "keepalives_idle": max(1, int(waits.keepalive_idle)),
+        "keepalives_interval": 3,
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(waits.tcp_user * 1000),
+    }
 
 
 def _cap_each_transaction(engine: Engine, ms: int) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -53,6 +60,18 @@ def exposition(queues: dict[str, Queue], multiprocess_dir: str) -> bytes:
     return generate_latest(registry)
 
 
+DEPENDENCY_ERRORS = Counter(
+    "huduma_dependency_errors_total", "Failures of a dependency, by kind", ["dependency", "kind"]
+)
+BREAKER_OPEN = Gauge(
+    "huduma_breaker_open",
+    "1 while a dependency's circuit breaker is open in this process",
+    ["dependency"],
+    multiprocess_mode="max",
+)
+USSD_OUTCOMES = Counter(
+    "huduma_ussd_hops_total", "USSD hops by outcome and screen", ["outcome", "screen"]
+)
 SMS_OUTCOMES = Counter(
     "huduma_sms_total", "SMS outcomes by status and reason", ["status", "reason"]
 )

@@ -12,8 +12,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from models.db import make_engine, make_session_factory
+from models.db import Waits, make_engine, make_session_factory
 from models.work import LEAVE_TO_SWEEPERS, Dispatch, Work, transaction
+from ops.breaker import Breakers
+from ops.dbwatch import guard
 from ops.queues import Queues, make_queues
 from ops.redis import connect
 
@@ -43,6 +45,7 @@ class Runtime:
     redis_raw: Redis
     queues: Queues
     dispatch: Dispatch
+    breakers: Breakers
 
     def work(self) -> Work:
         """Open a unit of work; the caller commits it (a request's, usually)."""
@@ -66,12 +69,18 @@ def build_runtime(
     """Connect to the database and Redis (lazily: nothing is dialled here)."""
     worker = role is Role.WORKER
     cap = settings.worker_statement_timeout if worker else settings.ussd_statement_timeout
-    engine = make_engine(settings.database_url, pre_ping=worker, statement_seconds=cap)
+    waits = Waits(settings.db_connect_timeout, settings.db_tcp_user_timeout)
+    url = settings.database_url
+    engine = make_engine(url, pre_ping=worker, statement_seconds=cap, waits=waits)
     # Lookups that write nothing run outside any transaction, each statement capped.
     reader_engine = make_engine(
-        settings.database_url, autocommit=True, statement_seconds=settings.ussd_statement_timeout
+        url, autocommit=True, statement_seconds=settings.ussd_statement_timeout, waits=waits
     )
-    raw = connect(settings, decode=False, timeout=5.0 if worker else 1.0)
+    for each in (engine, reader_engine):
+        guard(each)
+    redis_timeout = settings.worker_redis_timeout if worker else settings.redis_timeout
+    # RQ's blocking dequeue waits longer than a web hop may: its client gets the longer timeout.
+    raw = connect(settings, decode=False, timeout=max(redis_timeout, 5.0 if worker else 1.0))
     queues = make_queues(raw)
     return Runtime(
         settings=settings,
@@ -80,8 +89,9 @@ def build_runtime(
         session_factory=make_session_factory(engine),
         reader_engine=reader_engine,
         reader_factory=make_session_factory(reader_engine, autocommit=True),
-        redis=connect(settings, decode=True),
+        redis=connect(settings, decode=True, timeout=redis_timeout),
         redis_raw=raw,
         queues=queues,
         dispatch=dispatch(queues, settings) if dispatch else LEAVE_TO_SWEEPERS,
+        breakers=Breakers(settings.breaker_open_seconds),
     )

@@ -7,8 +7,6 @@ deadline: the call fails at once and is reported as DeadlinePassed, a requests.T
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import socket
 import threading
 import time
@@ -20,6 +18,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, ProxyManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
+
+from ops.deadlines import Watchdog
 
 # The watch of the call this thread is making: a connection finds it here when it is used.
 _current = threading.local()
@@ -74,42 +74,6 @@ def _cut(conn: HTTPConnection) -> None:
         pass  # already closed
 
 
-class Watchdog:
-    """One thread expiring the watches whose deadline has passed; it stops when none is left."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Watch]] = []
-        self._order = itertools.count()
-        self._wake = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, seconds: float) -> Watch:
-        """A watch whose deadline is `seconds` from now."""
-        watch = Watch(time.monotonic() + seconds)
-        with self._wake:
-            heapq.heappush(self._heap, (watch.deadline, next(self._order), watch))
-            if self._thread is None or not self._thread.is_alive():  # none yet, or forked
-                self._thread = threading.Thread(target=self._run, name="sms-deadlines",
-                                                daemon=True)  # fmt: skip
-                self._thread.start()
-            elif self._heap[0][2] is watch:
-                self._wake.notify()
-        return watch
-
-    def _run(self) -> None:
-        with self._wake:
-            while (pause := self._expire_due()) is not None:
-                self._wake.wait(pause)
-            self._thread = None
-
-    def _expire_due(self) -> float | None:
-        """Expire every watch that is due; return the time to the next deadline (None: none)."""
-        now = time.monotonic()
-        while self._heap and self._heap[0][0] <= now:
-            heapq.heappop(self._heap)[2].expire()
-        return self._heap[0][0] - now if self._heap else None
-
-
 @contextmanager
 def within(watchdog: Watchdog, seconds: float) -> Iterator[Watch]:
     """Give the HTTP call made in the block (on a watched session) `seconds` in all.
@@ -117,7 +81,8 @@ def within(watchdog: Watchdog, seconds: float) -> Iterator[Watch]:
     A call the deadline cut raises DeadlinePassed even if it returned: a socket shut mid-head
     can look like a complete, empty answer.
     """
-    watch = watchdog.watch(seconds)
+    watch = Watch(time.monotonic() + seconds)
+    watchdog.schedule(watch.deadline, watch)
     _current.watch = watch
     try:
         yield watch

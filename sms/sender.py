@@ -20,7 +20,8 @@ from africastalking.Service import AfricasTalkingException, validate_phone
 from africastalking.SMS import SMSService
 
 from config import Settings
-from sms.deadline import Watchdog, watched_session, within
+from ops.deadlines import Watchdog
+from sms.deadline import watched_session, within
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
             self._baseUrl = base_url
             self._contentUrl = base_url
         self.deadline = deadline
-        self._watchdog = Watchdog()
+        self._watchdog = Watchdog("sms-deadlines")
         self._sessions: queue.LifoQueue[requests.Session] = queue.LifoQueue()
         self._local = threading.local()
 
