@@ -126,7 +126,7 @@ class Worker(SimpleWorker):
         """Register again, revive the scheduler and restore missing periodic tasks."""
         try:
             self.register_again()
-            if self.scheduler is not None:  # refreshes its locks; starts it if it died
+            if self.scheduler is not None and not self.stopping:  # starts it again if it died
                 self.scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
             restored = keep_scheduled({q.name: q for q in self.queues}, self.settings)
         except StopRequested:  # a signal's stop request raised here must reach RQ's loop

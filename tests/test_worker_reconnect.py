@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -95,10 +96,20 @@ def worker(throwaway: ThrowawayRedis, database_url: str, tmp_path: Path) -> Iter
     try:
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+        _stop_group(process)
         log.close()
+
+
+def _stop_group(process: psutil.Popen) -> None:
+    """SIGTERM the worker's group; SIGKILL it if it does not stop within 30 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired, psutil.TimeoutExpired):
+        pass
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _registered(client: redis.Redis, pid: int) -> bool:
