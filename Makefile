@@ -3,14 +3,17 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export FLASK_APP := app
 
-.PHONY: run test lint typecheck pytest setup setup-dev migrate seed clean bench-sms bench-ussd translations
+.PHONY: run test chromium lint typecheck pytest setup setup-dev migrate seed clean bench-sms bench-ussd translations
 
 run: setup ## Set up, migrate, seed if empty, then run Redis, a worker and the web server
 	$(VENV)/flask db upgrade
 	$(VENV)/flask seed demo --if-empty
 	$(VENV)/python -m ops.launcher
 
-test: setup-dev lint typecheck pytest ## Lint, type-check and run the whole test suite
+test: setup-dev chromium lint typecheck pytest ## Lint, type-check and run the whole test suite
+
+chromium: ## Install Debian's Chromium for the browser tests when root with apt-get (one line)
+	@$(VENV)/python scripts/chromium.py
 
 setup:
 	@scripts/bootstrap.sh requirements.txt
