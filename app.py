@@ -1,14 +1,20 @@
-"""The application factory; importing this module starts nothing."""
+"""The application factories; importing this module starts nothing."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from config import Settings, load_settings
+from web.buffered import Buffered
+
+CALLBACKS_MAX_BODY = 64 * 1024  # AT's forms are small; anything larger is not from AT
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the web application from settings (the environment's when none are given)."""
+    """Build the web application from settings (the environment's when none are given).
+
+    `WEB_SURFACE` chooses the routes: AT's callbacks, the console with the agency API, or all.
+    """
     import staff
     import ussd.views
     from api import cli as api_cli
@@ -33,10 +39,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics.instrument(app)
     errors.register(app)
     app.register_blueprint(health.bp)
-    ussd.views.install(app, registry.build(found))
-    app.register_blueprint(callbacks.bp)
-    app.register_blueprint(feed.bp)
+    ussd.views.install(app, registry.build(found))  # the console's simulator plays it too
+    if settings.web_surface in ("all", "callbacks"):
+        app.register_blueprint(callbacks.bp)
+    if settings.web_surface == "callbacks":
+        app.config.update(MAX_CONTENT_LENGTH=CALLBACKS_MAX_BODY)
+    if settings.web_surface in ("all", "console"):
+        app.register_blueprint(feed.bp)
+        staff.register(app)
     for group in (db_cli, seed_cli, slots_cli, ussd_cli, api_cli.agency_cli, api_cli.documents_cli):
         app.cli.add_command(group)
-    staff.register(app)
     return app
+
+
+def create_console(settings: Settings | None = None) -> Buffered:
+    """The console and the agency API, served so that slow clients cannot hold its threads."""
+    settings = (settings or load_settings()).with_overrides(web_surface="console")
+    app = create_app(settings)
+    return Buffered(app, settings.web_threads, settings.web_body_seconds, settings.web_max_body)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
+SURFACES = ("all", "callbacks", "console")
 # Signs sessions and keys the hashes of phone and ID numbers outside production, so every process
 # of one development machine (web, worker, CLI) hashes the same number the same way.
 DEVELOPMENT_SECRET = "development-only-key"
@@ -43,6 +44,10 @@ class Settings:
     port: int = 8000
     web_workers: int = 2
     web_threads: int = 2
+    web_surface: str = "all"  # which routes this web process serves: all, callbacks or console
+    console_port: int = 0  # the console's own server in `make run` (0: PORT + 2)
+    web_body_seconds: float = 10.0
+    web_max_body: int = 8 * 1024 * 1024
     default_language: str = "en"
     log_json: bool = False
     log_level: str = "INFO"
@@ -68,7 +73,7 @@ class Settings:
     # USSD
     ussd_session_ttl: int = 600
     ussd_resume_seconds: int = 300
-    ussd_hop_deadline: float = 1.5
+    ussd_hop_deadline: float = 1.2
     ussd_statement_timeout: float = 3.0
     worker_statement_timeout: float = 60.0
     ussd_status_lookups_per_hour: int = 20
@@ -97,18 +102,22 @@ class Settings:
             raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'huduma.db'}")
+        if self.web_surface not in SURFACES:
+            raise ConfigError(f"WEB_SURFACE must be one of {', '.join(SURFACES)}")
+        if not self.console_port:
+            object.__setattr__(self, "console_port", self.port + 2)
         if not self.secret_key and not self.is_production:
             object.__setattr__(self, "secret_key", DEVELOPMENT_SECRET)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"TIMEZONE {self.timezone!r} is not a known time zone") from None
+        check_sms_lease(self)
 
     @cached_property
     def tz(self) -> ZoneInfo:
         """The local time zone of slots, quiet hours and reminders."""
         return ZoneInfo(self.timezone)
-        check_sms_lease(self)
 
     @property
     def redis_embedded(self) -> bool:
@@ -183,6 +192,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=int(env.get("PORT", "8000")),
         web_workers=int(env.get("WEB_WORKERS", "2")),
         web_threads=int(env.get("WEB_THREADS", "2")),
+        web_surface=env.get("WEB_SURFACE", "all"),
+        console_port=int(env.get("CONSOLE_PORT", "0")),
+        web_body_seconds=float(env.get("WEB_BODY_SECONDS", "10")),
+        web_max_body=int(env.get("WEB_MAX_BODY", str(8 * 1024 * 1024))),
         default_language=env.get("DEFAULT_LANGUAGE", "en"),
         log_json=_flag(env.get("LOG_JSON", "1" if app_env == "production" else "0")),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
@@ -207,7 +220,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # USSD
         ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
         ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
-        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "1.5")),
+        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "1.2")),
         ussd_statement_timeout=float(env.get("USSD_STATEMENT_TIMEOUT", "3")),
         worker_statement_timeout=float(env.get("WORKER_STATEMENT_TIMEOUT", "60")),
         ussd_status_lookups_per_hour=int(env.get("USSD_STATUS_LOOKUPS_PER_HOUR", "20")),

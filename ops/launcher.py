@@ -26,7 +26,7 @@ from ops.supervisor import Program, Supervisor
 
 log = logging.getLogger(__name__)
 # Workers first (the web server's and RQ's), then what they call, Redis last.
-STOP_ORDER = (("worker", "web"), ("fake-at",), ("redis",))
+STOP_ORDER = (("worker", "web", "console"), ("fake-at",), ("redis",))
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -44,6 +44,11 @@ class Launcher:
 
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)
+        if not self.settings.at_callback_token and not self.settings.is_production:
+            # Callbacks refuse everyone without a token: development gets one for this run.
+            token = secrets.token_urlsafe(16)
+            self.settings = self.settings.with_overrides(at_callback_token=token)
+            env["AT_CALLBACK_TOKEN"] = token
         if self.settings.redis_embedded:
             env["REDIS_URL"] = self.settings.effective_redis_url
         metrics_dir = self.settings.var_dir / "metrics"
@@ -62,9 +67,9 @@ class Launcher:
         """Point `env` and the settings at a fake AT on a free port; return how to run it."""
         port = free_port(self.settings.host, self.settings.port + 1)
         base = f"http://{self.settings.host}:{self.settings.port}"
-        token = self.settings.at_callback_token or secrets.token_urlsafe(16)
+        token = self.settings.at_callback_token
         self.settings = self.settings.with_overrides(
-            at_callback_token=token, at_api_base_url=f"http://127.0.0.1:{port}/version1"
+            at_api_base_url=f"http://127.0.0.1:{port}/version1"
         )
         env.update(AT_API_KEY="fake-at-development-key", AT_CALLBACK_TOKEN=token,
                    AT_API_BASE_URL=self.settings.at_api_base_url)  # fmt: skip
@@ -81,17 +86,25 @@ class Launcher:
         return Program("fake-at", spawn)
 
     def web_command(self) -> list[str]:
-        """The web server's command line: granian serving the app factory."""
+        """AT's callbacks: granian running the WSGI app on its blocking threads."""
         return [
-            sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
-            "--host", self.settings.host, "--port", str(self.settings.port),
-            "--workers", str(self.settings.web_workers),
-            "--blocking-threads", str(self.settings.web_threads),
-            "--workers-kill-timeout", "15", "--access-log",
+            *self._granian(self.settings.port, self.settings.web_workers), "--interface", "wsgi",
+            "--blocking-threads", str(self.settings.web_threads), "app:create_app",
+        ]  # fmt: skip
+
+    def console_command(self) -> list[str]:
+        """The console and agency API: bodies read whole in the event loop, then a thread."""
+        return [*self._granian(self.settings.console_port, 1), "--interface", "asgi",
+                "app:create_console"]  # fmt: skip
+
+    def _granian(self, port: int, workers: int) -> list[str]:
+        return [
+            sys.executable, "-m", "granian", "--factory", "--host", self.settings.host,
+            "--port", str(port), "--workers", str(workers), "--workers-kill-timeout", "15",
+            "--http1-header-read-timeout", "5000", "--access-log",
             # The path without its query: callback URLs carry the AT token there.
             "--access-log-fmt",
             '%(addr)s [%(time)s] "%(method)s %(path)s" %(status)d %(dt_ms).1fms',
-            "app:create_app",
         ]  # fmt: skip
 
     def programs(self) -> list[Program]:
@@ -107,8 +120,9 @@ class Launcher:
         # Worker and web server each lead a process group (RQ's scheduler, granian's workers):
         # stopping a group stops every process of it, even one that was still starting.
         found.append(Program("worker", lambda: _leader([sys.executable, "-m", "jobs.worker"], env)))
-        web = self.web_command()
-        found.append(Program("web", lambda: _leader(web, env)))
+        web, console = self.web_command(), self.console_command()
+        found.append(Program("web", lambda: _leader(web, env | {"WEB_SURFACE": "callbacks"})))
+        found.append(Program("console", lambda: _leader(console, env)))
         return found
 
     def start(self) -> None:
@@ -172,7 +186,10 @@ def fake_at_lines(settings: Settings) -> list[str]:
 def banner(settings: Settings) -> str:
     """Tell a new user where the service is and how to dial it."""
     base = f"http://{settings.host}:{settings.port}"
-    token = f"?token={settings.at_callback_token}" if settings.at_callback_token else ""
+    console = f"http://{settings.host}:{settings.console_port}"
+    # The token is a secret: shown to a developer, never printed (or logged) in production.
+    secret = settings.at_callback_token if not settings.is_production else "<AT_CALLBACK_TOKEN>"
+    token = f"?token={secret}" if settings.at_callback_token else ""
     code = settings.ussd_service_codes[0] if settings.ussd_service_codes else "*384*1919#"
     return "\n".join(
         [
@@ -181,9 +198,10 @@ def banner(settings: Settings) -> str:
             f"  USSD callback URL : {base}/ussd{token}",
             f"  readiness         : {base}/readyz",
             f"  metrics           : {base}/metrics",
-            f"  staff console     : {base}/staff/login  (first admin: "
+            f"  staff console     : {console}/staff/login  (first admin: "
             ".venv/bin/flask --app app staff create-admin NAME)",
-            f"  USSD simulator    : {base}/staff/simulator/  (after logging in)",
+            f"  USSD simulator    : {console}/staff/simulator/  (after logging in)",
+            f"  agency status API : {console}/api/v1/documents/status",
             *fake_at_lines(settings),
             "  dial it:",
             f"    curl -s {base}/ussd{token} -d sessionId=demo-1 -d 'serviceCode={code}' "
