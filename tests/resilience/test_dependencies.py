@@ -1,4 +1,4 @@
-"""A hop answers within 2 s whatever the database or Redis does, and serves again once it is back."""
+"""Hops answer within 2 s whatever the database or Redis does, and are served once it is back."""
 
 from __future__ import annotations
 
