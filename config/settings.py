@@ -68,6 +68,7 @@ class Settings:
     login_ip_max_failures: int = 30
     login_ip_window_minutes: int = 15
     broadcast_approval_threshold: int = 100
+    broadcast_redrive_seconds: float = 60.0
     sms_price_per_part: float = 0.80
     simulator_phone_prefix: str = "+25470000"
     # USSD
@@ -215,6 +216,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_ip_max_failures=int(env.get("LOGIN_IP_MAX_FAILURES", "30")),
         login_ip_window_minutes=int(env.get("LOGIN_IP_WINDOW_MINUTES", "15")),
         broadcast_approval_threshold=int(env.get("BROADCAST_APPROVAL_THRESHOLD", "100")),
+        broadcast_redrive_seconds=float(env.get("BROADCAST_REDRIVE_SECONDS", "60")),
         sms_price_per_part=float(env.get("SMS_PRICE_PER_PART", "0.80")),
         simulator_phone_prefix=env.get("SIMULATOR_PHONE_PREFIX", "+25470000").strip(),
         # USSD

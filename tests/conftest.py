@@ -23,6 +23,7 @@ from models.db import make_engine
 from models.migrate import alembic_config
 from ops.redis import start_embedded
 from tests.dates import MONDAY, NAIROBI
+from tests.faults.fixtures import fault_proxy, postgres_backend, postgres_proxy
 
 TEST_SECRET = "test-secret-key"
 TEST_TOKEN = "test-callback-token"
@@ -131,3 +132,6 @@ def stoppable_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byte
         process.terminate()
         process.wait(timeout=10)
     redis.Redis(unix_socket_path=str(socket)).close()
+
+
+__all__ = ["fault_proxy", "postgres_backend", "postgres_proxy"]

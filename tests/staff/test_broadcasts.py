@@ -217,7 +217,7 @@ def test_awareness_rows_leave_the_opt_out_line_to_the_sender(app, as_role):
     compose_csv(client, ["0712000001"], "awareness")
     post(client, "/staff/broadcasts/1/submit")
     with app.extensions["huduma"].transaction() as work:
-        fan_out_batch(work, 1, start=0, size=10, default_language="en")
+        fan_out_batch(work, 1, size=10, default_language="en")
     assert [(m.body, m.message_class) for m in _messages(app)] == [
         ("GPO closes on Friday.", "awareness")
     ]
