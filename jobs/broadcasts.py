@@ -63,9 +63,7 @@ def redrive(found: Runtime | None = None) -> int:
     """Start again every fan-out that is owed and has stalled; return how many (periodic)."""
     found = found or worker.runtime()
     with found.session_factory() as session:
-        owed = broadcasts.owed_fan_outs(
-            session, utcnow(), found.settings.broadcast_redrive_seconds
-        )
+        owed = broadcasts.owed_fan_outs(session, utcnow(), found.settings.broadcast_redrive_seconds)
     for broadcast_id in owed:
         log.warning("broadcast %s: fan-out stalled; starting it again", broadcast_id)
         enqueue_fan_out(found, broadcast_id)
