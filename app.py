@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from sms import callbacks
     from ussd.cli import ussd_cli
     from web import errors, health, metrics, requests
+    from web.access import log_requests
     from web.cli import db_cli
+    from web.proxies import trust_proxies
 
     settings = settings or load_settings()
     configure_logging(settings)
@@ -49,6 +51,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         staff.register(app)
     for group in (db_cli, seed_cli, slots_cli, ussd_cli, api_cli.agency_cli, api_cli.documents_cli):
         app.cli.add_command(group)
+    log_requests(app, settings)
+    trust_proxies(app, settings)  # outermost: the request log sees the client's own address
     return app
 
 

@@ -48,6 +48,13 @@ class Settings:
     console_port: int = 0  # the console's own server in `make run` (0: PORT + 2)
     web_body_seconds: float = 10.0
     web_max_body: int = 8 * 1024 * 1024
+    trusted_proxies: int = 0  # proxy hops in front of the web units whose X-Forwarded-* to trust
+    access_log: bool = True
+    # A worker's or scheduler's own /healthz, /readyz and /metrics (0: none)
+    metrics_port: int = 0
+    metrics_host: str = ""  # empty: HOST
+    worker_queues: tuple[str, ...] = ()  # empty: every queue
+    worker_scheduler: bool = True
     default_language: str = "en"
     log_json: bool = False
     log_level: str = "INFO"
@@ -107,6 +114,10 @@ class Settings:
             raise ConfigError(f"WEB_SURFACE must be one of {', '.join(SURFACES)}")
         if not self.console_port:
             object.__setattr__(self, "console_port", self.port + 2)
+        if not self.metrics_host:
+            object.__setattr__(self, "metrics_host", self.host)
+        if self.trusted_proxies < 0:
+            raise ConfigError("TRUSTED_PROXIES must be 0 or more")
         if not self.secret_key and not self.is_production:
             object.__setattr__(self, "secret_key", DEVELOPMENT_SECRET)
         try:
@@ -197,6 +208,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         console_port=int(env.get("CONSOLE_PORT", "0")),
         web_body_seconds=float(env.get("WEB_BODY_SECONDS", "10")),
         web_max_body=int(env.get("WEB_MAX_BODY", str(8 * 1024 * 1024))),
+        trusted_proxies=int(env.get("TRUSTED_PROXIES", "0")),
+        access_log=_flag(env.get("ACCESS_LOG", "1")),
+        metrics_port=int(env.get("METRICS_PORT", "0")),
+        metrics_host=env.get("METRICS_HOST", ""),
+        worker_queues=_codes(env.get("WORKER_QUEUES", "")),
+        worker_scheduler=_flag(env.get("WORKER_SCHEDULER", "1")),
         default_language=env.get("DEFAULT_LANGUAGE", "en"),
         log_json=_flag(env.get("LOG_JSON", "1" if app_env == "production" else "0")),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
