@@ -22,7 +22,7 @@ from models import utcnow
 from models.work import Work
 from ops.breaker import State as Circuit
 from ops.dbwatch import deadline
-from ops.metrics import DEPENDENCY_ERRORS, USSD_OUTCOMES
+from ops.metrics import DEPENDENCY_ERRORS, HopOutcome, count_hop
 from ops.runtime import Runtime
 from ussd.engine import Menus, Screen, State, advance, offer_resume, rebuild
 from ussd.protocol import Hop, new_input, reply
@@ -70,7 +70,7 @@ def answer(hop: Hop, found: Runtime, content: Content[Any], work: Work, reader: 
     settings = found.settings
     if settings.ussd_service_codes and hop.service_code not in settings.ussd_service_codes:
         log.warning("ussd: foreign service code %r", hop.service_code[:20])
-        USSD_OUTCOMES.labels("foreign", "").inc()
+        count_hop(HopOutcome.FOREIGN)
         return Answer(reply(say(settings.default_language, FOREIGN), end=True), "")
     caller = Caller(hop.phone, keyed_hash(hop.phone, settings.secret_key), hop.session_id,
                     hop.network_code, utcnow(), time.monotonic())  # fmt: skip
@@ -78,6 +78,13 @@ def answer(hop: Hop, found: Runtime, content: Content[Any], work: Work, reader: 
     # The database gets what is left of the hop's time, then the watchdog cuts its connection.
     with deadline(settings.ussd_hop_deadline + DEADLINE_MARGIN):
         return hopper.answer(hop, caller)
+
+
+def outcome_of(strikes_before: int, state: State, screen: Screen) -> HopOutcome:
+    """A refused input (the screen counted one more strike), a final screen, or a served one."""
+    if state.invalid > strikes_before:
+        return HopOutcome.INVALID
+    return HopOutcome.ENDED if screen.end else HopOutcome.SERVED
 
 
 @dataclass(slots=True)
@@ -95,7 +102,7 @@ class Hopper:
     def answer(self, hop: Hop, caller: Caller) -> Answer:
         breakers = self.found.breakers
         if not breakers.allow():  # a dependency failed a moment ago: do not wait on it again
-            return self.busy(hop, caller, "open")
+            return self.busy(hop, caller, HopOutcome.SHED)
         try:
             found = self.attempt(hop, caller)
         except RedisError as exc:
@@ -110,7 +117,7 @@ class Hopper:
             breakers.redis.succeeded()
             return found
         self.work.rollback()
-        return self.busy(hop, caller, "busy")
+        return self.busy(hop, caller, HopOutcome.BUSY)
 
     def attempt(self, hop: Hop, caller: Caller) -> Answer:
         """Serve the hop; once more if a pooled connection turned out dead (a restarted DB)."""
@@ -147,15 +154,16 @@ class Hopper:
             known = record.reply_to(hop.text)
             if record.ended or known is not None or new_input(hop.text, record.text) is None:
                 # The session ended, the hop is a replay, or its text is stray: act on nothing.
-                USSD_OUTCOMES.labels("replayed", record.state.screen).inc()
+                count_hop(HopOutcome.REPLAYED, record.state.screen)
                 return Answer(known or record.reply, self.lang)
         ctx = self.content.context(caller, self.work, self.reader)
+        strikes = record.state.invalid if record is not None else 0  # `step` moves the state on
         state, screen = self.step(record, loaded, hop, ctx)
         self.lang, self.screen = state.lang, state.screen
         self.work.commit()
         body = reply(screen.text, end=screen.end)
         self.save(hop, caller, loaded, Record(state, hop.text, body, ended=screen.end))
-        USSD_OUTCOMES.labels("ended" if screen.end else "served", state.screen).inc()
+        count_hop(outcome_of(strikes, state, screen), state.screen)
         return Answer(body, state.lang)
 
     def step(
@@ -182,9 +190,9 @@ class Hopper:
         lang = fresh.state.lang if fresh.state.lang != loaded.lang else ""
         self.store.save(hop.session_id, caller.phone_key, saved, resumable, lang)
 
-    def busy(self, hop: Hop, caller: Caller, why: str) -> Answer:
+    def busy(self, hop: Hop, caller: Caller, why: HopOutcome) -> Answer:
         """Apologise in the caller's language; end the session for good while Redis answers."""
-        USSD_OUTCOMES.labels(why, self.screen).inc()
+        count_hop(why, self.screen)
         lang = self.lang or self.stored_language(hop.phone) or self.found.settings.default_language
         body = reply(say(lang, BUSY), end=True)
         if self.found.breakers.redis.state is Circuit.CLOSED:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ClientDisconnected
 
 from identifiers.numbers import keyed_hash
+from ops.metrics import HopOutcome, count_hop
 from ussd.events import BadEvent, parse_event, record_event
 from ussd.hop import Content, answer
 from ussd.protocol import BadHop, parse_hop, reply
@@ -63,6 +64,7 @@ def callback() -> Response:
         hop = parse_hop(_form())
     except BadHop:
         log.warning("ussd: unusable hop")
+        count_hop(HopOutcome.UNREADABLE)
         return _text(reply(say(found.settings.default_language, UNREADABLE), end=True))
     content: Content[Any] = current_app.extensions[EXTENSION]
     return _text(answer(hop, found, content, work(), reader()).body)

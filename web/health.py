@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, jsonify
 
-from ops import metrics
+from ops import scrape
 from ops.health import OK, readiness
 from web.requests import runtime
 
@@ -31,6 +31,4 @@ def readyz() -> tuple[Response, int]:
 @bp.get("/metrics")
 def metrics_view() -> Response:
     """Expose Prometheus metrics."""
-    found = runtime()
-    body = metrics.exposition(found.queues, found.settings.metrics_dir)
-    return Response(body, mimetype=metrics.CONTENT_TYPE)
+    return Response(scrape.exposition(runtime()), mimetype=scrape.CONTENT_TYPE)
