@@ -67,7 +67,7 @@ def callback() -> Response:
         count_hop(HopOutcome.UNREADABLE)
         return _text(reply(say(found.settings.default_language, UNREADABLE), end=True))
     content: Content[Any] = current_app.extensions[EXTENSION]
-    return _text(answer(hop, found, content, work(), reader()).body)
+    return _text(answer(hop, found, content, work(), reader).body)
 
 
 @bp.post("/ussd/events")

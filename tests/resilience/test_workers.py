@@ -18,7 +18,7 @@ def _scheduler(client: redis.Redis) -> tuple[str, int] | None:
     if name is None:
         return None
     pid = client.hget(f"rq:scheduler:{name}", "pid")
-    return (str(name), int(pid)) if pid else None
+    return (str(name), int(str(pid))) if pid else None
 
 
 def test_a_scheduler_runs_again_within_30_s_of_its_workers_sigkill(service, redis_server):
