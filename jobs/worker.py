@@ -1,4 +1,8 @@
-"""Start an RQ worker with the scheduler, serving transactional work before bulk.
+"""Start an RQ worker (`python -m jobs.worker`), serving transactional work before bulk.
+
+`--queues` picks the queues one worker serves and `--no-scheduler` leaves scheduling to the
+scheduler unit (`python -m jobs.scheduler`); by default it serves every queue with the scheduler.
+With METRICS_PORT set it answers /healthz, /readyz and /metrics of its own.
 
 The worker never exits because Redis went away: RQ's own loop retries while idle; anything that
 ends a run early (a job whose outcome could not be recorded, a timeout) is followed by a fresh
@@ -8,89 +12,41 @@ its scheduler and restores the periodic tasks.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-import redis
 from rq import Queue, SimpleWorker, worker_registration
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.scheduler import RQScheduler
-from rq.utils import utcparse
 
 from config import Settings
 from jobs.periodic import ensure_scheduled, keep_scheduled
+from jobs.policy import PERIODIC
 from jobs.runtime import runtime as worker_services
+from jobs.scheduler import (
+    CAP_SECONDS,
+    REDIS_DOWN,
+    Scheduler,
+    held_locks,
+    reclaim_dead_scheduler_locks,
+)
 from ops.backoff import Backoff, nap
-from ops.logs import configure_logging
-from ops.queues import ALL
+from ops.exporter import Exporter
+from ops.logs import bound, configure_logging
+from ops.metrics import DEPENDENCY_ERRORS, JOB_SECONDS, JOBS, SCHEDULER_LOCKS, JobOutcome
+from ops.queues import ALL, Queues, make_queues
 from ops.runtime import Runtime
 
 log = logging.getLogger(__name__)
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-CAP_SECONDS = 10.0  # the longest wait between two tries to reach Redis
+DESCRIPTION = "Serve RQ queues: transactional work before bulk."
 CHECK_SECONDS = 5.0  # how often a worker checks its scheduler, registration and schedule
-# A scheduler beats every second; one silent this long is dead, and its locks go to another.
-SCHEDULER_SILENT_SECONDS = 10.0
-# Delete a lock only while it still names the dead scheduler: never one just taken over.
-RELEASE_IF_OWNER = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
-def reclaim_dead_scheduler_locks(connection: redis.Redis, queues: list[str], own: str) -> list[str]:
-    """Free the scheduler locks of queues whose scheduler stopped beating; name the queues.
-
-    RQ keeps a dead scheduler's lock for a minute and tries again only every ten: meanwhile no
-    periodic task, retry or scheduled send would run.
-    """
-    freed = []
-    release = connection.register_script(RELEASE_IF_OWNER)
-    for name in queues:
-        key = RQScheduler.get_locking_key(name)
-        owner = _text(connection.get(key))
-        if not owner or owner == own:
-            continue
-        beat = _text(connection.hget(f"rq:scheduler:{owner}", "last_heartbeat"))
-        if beat and _seconds_since(beat) < SCHEDULER_SILENT_SECONDS:
-            continue
-        if release(keys=[key], args=[owner]):
-            freed.append(name)
-    return freed
-
-
-def _text(raw: object) -> str:
-    return raw.decode() if isinstance(raw, bytes) else str(raw or "")
-
-
-def _seconds_since(stamp: str) -> float:
-    """Seconds since an RQ timestamp (UTC)."""
-    return (datetime.now(UTC) - utcparse(stamp).replace(tzinfo=UTC)).total_seconds()
-
-
-class Scheduler(RQScheduler):
-    """RQ's scheduler, waiting out a Redis outage instead of dying of it."""
-
-    def work(self) -> None:
-        """Run the scheduling loop until asked to stop, whatever Redis does meanwhile."""
-        pause = Backoff(cap=CAP_SECONDS)
-        while not self._stop_requested:
-            started = time.monotonic()
-            try:
-                super().work()  # type: ignore[no-untyped-call]
-            except REDIS_DOWN as exc:
-                if self._stop_requested:
-                    return
-                delay = pause.next_delay(time.monotonic() - started)
-                log.warning("scheduler lost Redis (%s); retrying in %.0f s", exc, delay)
-                nap(delay, lambda: bool(self._stop_requested))
 
 
 # Jobs are batches of ids: running them in this process beats forking one horse per job.
@@ -115,6 +71,8 @@ class Worker(SimpleWorker):
         self.stopping = False
         self.stop_pending = stop_pending
         super().__init__(*args, **kwargs)
+        # The periodic schedule lives on its own queue, whichever queues this worker serves.
+        self.every_queue: Queues = make_queues(self.connection)
 
     @property
     def dequeue_timeout(self) -> int:
@@ -152,8 +110,21 @@ class Worker(SimpleWorker):
             super().execute_job(job, queue)
         except REDIS_DOWN as exc:
             # Jobs are safe to run twice and the sweeper finds what was left: nothing is lost.
+            DEPENDENCY_ERRORS.labels("redis", type(exc).__name__).inc()
             log.warning("Redis went away during job %s (%s); ending this run", job.id, exc)
             raise StopRequested from exc
+
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        """Run a job with its id on every log line it writes; time it and count its outcome."""
+        could_retry = job.should_retry
+        began = time.perf_counter()
+        with bound(job_id=job.id):
+            done: bool = super().perform_job(job, queue)
+        name = job_name(job)
+        JOB_SECONDS.labels(queue.name, name).observe(time.perf_counter() - began)
+        failed = JobOutcome.RETRIED if could_retry else JobOutcome.FAILED
+        JOBS.labels(queue.name, name, JobOutcome.SUCCEEDED if done else failed).inc()
+        return done
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         """Send RQ's heartbeat; every check interval, restore what a Redis restart lost."""
@@ -168,7 +139,7 @@ class Worker(SimpleWorker):
             self.register_again()
             if self.scheduler is not None and not self.stopping:  # starts it again if it died
                 self.take_over_dead_schedulers(self.scheduler)
-            restored = keep_scheduled({q.name: q for q in self.queues}, self.settings)
+            restored = keep_scheduled(self.every_queue, self.settings)
         except StopRequested:  # a signal's stop request raised here must reach RQ's loop
             raise
         except REDIS_DOWN as exc:  # the next check retries
@@ -187,6 +158,7 @@ class Worker(SimpleWorker):
         if freed:
             log.warning("the scheduler of %s stopped; taking over", ", ".join(freed))
         scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+        SCHEDULER_LOCKS.set(held_locks(self.connection, names, scheduler.name))
 
     def register_again(self) -> None:
         """Put this worker back on the list of workers if Redis lost it (RQ skips a re-birth)."""
@@ -222,13 +194,25 @@ class Worker(SimpleWorker):
                 self.pubsub_thread.stop()
 
 
+def job_name(job: Job) -> str:
+    """The job's function (with the task, for periodic runs): the `job` label of its metrics."""
+    try:
+        name = job.func_name or "unknown"
+        return f"{name}:{job.args[0]}" if name == PERIODIC.function and job.args else name
+    except Exception:  # a job RQ could not even read has already failed; still count it
+        return "unknown"
+
+
 class Runner:
     """Run one worker after another until a signal asks to stop."""
 
-    def __init__(self, found: Runtime) -> None:
-        self.found = found
+    def __init__(
+        self, found: Runtime, names: Sequence[str] = ALL, with_scheduler: bool = True
+    ) -> None:
+        self.found, self.names, self.with_scheduler = found, tuple(names), with_scheduler
         self.pause = Backoff(cap=CAP_SECONDS)
         self.stop_requested = False
+        self.worker: Worker | None = None
 
     def request_stop(self, _signum: int, _frame: FrameType | None) -> None:
         """Stop between runs: RQ's own handlers take over while a worker runs."""
@@ -254,13 +238,13 @@ class Runner:
     def run_worker(self) -> bool:
         """Serve the queues with a new worker until it stops; True if it was asked to."""
         settings = self.found.settings
-        worker = Worker([self.found.queues[name] for name in ALL],
-                        connection=self.found.redis_raw, settings=settings,
-                        stop_pending=lambda: self.stop_requested)  # fmt: skip
+        worker = self.worker = Worker([self.found.queues[name] for name in self.names],
+                                      connection=self.found.redis_raw, settings=settings,
+                                      stop_pending=lambda: self.stop_requested)  # fmt: skip
         started = time.monotonic()
         try:
             ensure_scheduled(self.found.queues, settings)
-            worker.work(with_scheduler=True, logging_level=settings.log_level)
+            worker.work(with_scheduler=self.with_scheduler, logging_level=settings.log_level)
         except REDIS_DOWN as exc:
             log.warning("worker lost Redis: %s", exc)
         self.listen()
@@ -272,19 +256,50 @@ class Runner:
         return False
 
     def serve(self) -> None:
-        """Serve every queue until stopped."""
-        log.info("worker serving %s", ", ".join(ALL))
+        """Serve the queues until stopped."""
+        scheduling = "with" if self.with_scheduler else "without"
+        log.info("worker serving %s, %s the scheduler", ", ".join(self.names), scheduling)
         self.listen()
         while self.wait_for_redis():
             if self.run_worker():
                 return
 
+    def status(self) -> dict[str, str]:
+        """What /healthz says: the queues served and what the worker is doing."""
+        state = self.worker.get_state() if self.worker is not None else "starting"
+        return {"queues": ",".join(self.names), "state": str(state)}
 
-def main() -> None:
-    """Serve every queue until stopped."""
+
+def arguments(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
+    """Read the command line; WORKER_QUEUES and WORKER_SCHEDULER give the defaults."""
+    parser = argparse.ArgumentParser(prog="python -m jobs.worker", description=DESCRIPTION)
+    parser.add_argument(
+        "--queues",
+        default=",".join(settings.worker_queues or ALL),
+        help=f"comma-separated, served in this order (of {', '.join(ALL)})",
+    )
+    parser.add_argument(
+        "--scheduler",
+        action=argparse.BooleanOptionalAction,
+        default=settings.worker_scheduler,
+        help="run RQ's scheduler in this worker (off: a scheduler unit runs)",
+    )
+    found = parser.parse_args(argv)
+    found.queues = tuple(name.strip() for name in found.queues.split(",") if name.strip())
+    unknown = sorted(set(found.queues) - set(ALL))
+    if unknown or not found.queues:
+        parser.error(f"unknown queue {', '.join(unknown)!r}; known: {', '.join(ALL)}")
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the chosen queues until stopped."""
     found = worker_services()
     configure_logging(found.settings)
-    Runner(found).serve()
+    chosen = arguments(argv, found.settings)
+    runner = Runner(found, chosen.queues, chosen.scheduler)
+    Exporter(found, runner.status).start()
+    runner.serve()
 
 
 if __name__ == "__main__":
