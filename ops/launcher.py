@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from config import Settings, load_settings
+from ops import serve
 from ops.backoff import nap
 from ops.logs import configure_logging
 from ops.redis import start_embedded
+from ops.serve import Unit
 from ops.supervisor import Program, Supervisor
 
 log = logging.getLogger(__name__)
@@ -85,28 +87,6 @@ class Launcher:
 
         return Program("fake-at", spawn)
 
-    def web_command(self) -> list[str]:
-        """AT's callbacks: granian running the WSGI app on its blocking threads."""
-        return [
-            *self._granian(self.settings.port, self.settings.web_workers), "--interface", "wsgi",
-            "--blocking-threads", str(self.settings.web_threads), "app:create_app",
-        ]  # fmt: skip
-
-    def console_command(self) -> list[str]:
-        """The console and agency API: bodies read whole in the event loop, then a thread."""
-        return [*self._granian(self.settings.console_port, 1), "--interface", "asgi",
-                "app:create_console"]  # fmt: skip
-
-    def _granian(self, port: int, workers: int) -> list[str]:
-        return [
-            sys.executable, "-m", "granian", "--factory", "--host", self.settings.host,
-            "--port", str(port), "--workers", str(workers), "--workers-kill-timeout", "15",
-            "--http1-header-read-timeout", "5000", "--access-log",
-            # The path without its query: callback URLs carry the AT token there.
-            "--access-log-fmt",
-            '%(addr)s [%(time)s] "%(method)s %(path)s" %(status)d %(dt_ms).1fms',
-        ]  # fmt: skip
-
     def programs(self) -> list[Program]:
         """Everything to run, in starting order."""
         found = []
@@ -120,8 +100,11 @@ class Launcher:
         # Worker and web server each lead a process group (RQ's scheduler, granian's workers):
         # stopping a group stops every process of it, even one that was still starting.
         found.append(Program("worker", lambda: _leader([sys.executable, "-m", "jobs.worker"], env)))
-        web, console = self.web_command(), self.console_command()
-        found.append(Program("web", lambda: _leader(web, env | {"WEB_SURFACE": "callbacks"})))
+        web, console = (
+            serve.command(self.settings, Unit.CALLBACKS),
+            serve.command(self.settings, Unit.CONSOLE),
+        )
+        found.append(Program("web", lambda: _leader(web, serve.environment(Unit.CALLBACKS, env))))
         found.append(Program("console", lambda: _leader(console, env)))
         return found
 
