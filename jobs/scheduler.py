@@ -7,9 +7,11 @@ over within seconds of the first one's last heartbeat.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
 from typing import cast
@@ -28,6 +30,7 @@ from ops.queues import ALL
 from ops.runtime import Runtime
 
 log = logging.getLogger(__name__)
+DESCRIPTION = "Move due scheduled jobs onto their queues; stand by while another scheduler does."
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 CAP_SECONDS = 10.0  # the longest wait between two tries to reach Redis
 CHECK_SECONDS = 5.0  # how often the periodic schedule is checked
@@ -165,8 +168,10 @@ class Standalone:
             log.warning("could not give the scheduler locks up: %s", exc)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Run the scheduler unit until stopped."""
+    parser = argparse.ArgumentParser(prog="python -m jobs.scheduler", description=DESCRIPTION)
+    parser.parse_args(argv)
     found = worker_services()
     configure_logging(found.settings)
     unit = Standalone(found)
