@@ -53,6 +53,8 @@ class Settings:
     login_lockout_minutes: int = 15
     login_ip_max_failures: int = 30
     login_ip_window_minutes: int = 15
+    staff_session_idle_minutes: int = 30
+    staff_session_max_hours: int = 12
     broadcast_approval_threshold: int = 100
     sms_price_per_part: float = 0.80
     simulator_phone_prefix: str = "+25470000"
@@ -173,6 +175,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
         login_ip_max_failures=int(env.get("LOGIN_IP_MAX_FAILURES", "30")),
         login_ip_window_minutes=int(env.get("LOGIN_IP_WINDOW_MINUTES", "15")),
+        staff_session_idle_minutes=int(env.get("STAFF_SESSION_IDLE_MINUTES", "30")),
+        staff_session_max_hours=int(env.get("STAFF_SESSION_MAX_HOURS", "12")),
         broadcast_approval_threshold=int(env.get("BROADCAST_APPROVAL_THRESHOLD", "100")),
         sms_price_per_part=float(env.get("SMS_PRICE_PER_PART", "0.80")),
         simulator_phone_prefix=env.get("SIMULATOR_PHONE_PREFIX", "+25470000").strip(),

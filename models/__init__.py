@@ -17,6 +17,7 @@ from models.messaging import (
     OptOut,
 )
 from models.promises import Promise, PromiseStatus
+from models.sessions import StaffSession
 from models.staff import AgencyKey, AuditEvent, Role, StaffUser, Ticket
 from models.ussd import UssdSessionEvent
 
@@ -51,6 +52,7 @@ __all__ = [
     "Role",
     "Service",
     "Slot",
+    "StaffSession",
     "StaffUser",
     "Ticket",
     "UTCDateTime",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from models import utcnow
+from models import StaffSession, StaffUser, utcnow
+from services import staff_sessions
 from services.staff_accounts import LoginResult, authenticate
 from staff import throttle
 from staff.access import html_errors, identity, me, protect_forms, record
@@ -58,11 +59,26 @@ def login() -> Response | tuple[str, int]:
         commit()
         flash(MESSAGES[result], "error")
         return render_template("staff/login.html", username=username), 401
-    session.clear()  # a fresh session on login: no fixation
-    login_user(identity(user))
+    return sign_in(user)
+
+
+def sign_in(user: StaffUser) -> Response:
+    """Open a new server-side session for `user` in a fresh cookie (no fixation), audited."""
+    now = utcnow()
+    if current_user.is_authenticated:  # signing in again replaces this browser's session
+        _end_current(staff_sessions.EndReason.LOGIN, now)
+    session.clear()
+    token = staff_sessions.open_session(db(), user.id, now, request.remote_addr)
+    login_user(identity(user, token))
     record("login", user.username)
     commit()
     return redirect(_next_url())
+
+
+def _end_current(reason: staff_sessions.EndReason, now: datetime) -> None:
+    row = db().get(StaffSession, me().session_row)
+    if row is not None:
+        staff_sessions.end(row, reason, now)
 
 
 def _next_url() -> str:
@@ -73,7 +89,8 @@ def _next_url() -> str:
 @bp.post("/logout")
 @login_required  # type: ignore[untyped-decorator]
 def logout() -> Response:
-    """End the staff member's session."""
+    """End the staff member's session on the server, so a copy of the cookie is worthless."""
+    _end_current(staff_sessions.EndReason.LOGOUT, utcnow())
     record("logout", me().username)
     commit()
     logout_user()
