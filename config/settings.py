@@ -37,6 +37,7 @@ class Settings:
     secret_key: str = ""
     timezone: str = "Africa/Nairobi"
     host: str = "127.0.0.1"
+    trusted_proxies: int = 0
     port: int = 8000
     web_workers: int = 2
     web_threads: int = 2
@@ -50,6 +51,7 @@ class Settings:
     slot_horizon_days: int = 14
     # Staff console
     login_max_failures: int = 5
+    login_account_max_failures: int = 50
     login_lockout_minutes: int = 15
     login_ip_max_failures: int = 30
     login_ip_window_minutes: int = 15
@@ -159,6 +161,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("SECRET_KEY", ""),
         timezone=env.get("TIMEZONE", "Africa/Nairobi"),
         host=env.get("HOST", "127.0.0.1"),
+        trusted_proxies=int(env.get("TRUSTED_PROXIES", "0")),
         port=int(env.get("PORT", "8000")),
         web_workers=int(env.get("WEB_WORKERS", "2")),
         web_threads=int(env.get("WEB_THREADS", "2")),
@@ -172,6 +175,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         slot_horizon_days=int(env.get("SLOT_HORIZON_DAYS", "14")),
         # Staff console
         login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
+        login_account_max_failures=int(env.get("LOGIN_ACCOUNT_MAX_FAILURES", "50")),
         login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
         login_ip_max_failures=int(env.get("LOGIN_IP_MAX_FAILURES", "30")),
         login_ip_window_minutes=int(env.get("LOGIN_IP_WINDOW_MINUTES", "15")),

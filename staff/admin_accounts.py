@@ -9,9 +9,10 @@ from werkzeug.wrappers import Response
 from models import Agency, AgencyKey, Role, StaffUser, utcnow
 from services import administration as admin
 from services import agency_keys, staff_accounts, staff_sessions
+from staff import throttle
 from staff.access import me, record, requires
 from staff.admin import bp, done, required
-from web.requests import commit, db
+from web.requests import commit, db, runtime
 
 
 @bp.get("/keys")
@@ -96,6 +97,8 @@ def update_staff(user_id: int) -> Response:
     staff_accounts.update_user(db(), user, role=role, active=active)
     if not active:
         staff_sessions.end_all(db(), user.id, staff_sessions.EndReason.SWITCHED_OFF, utcnow())
+    else:  # saving an active account is how an admin lifts its lock, everywhere
+        throttle.forget_account(runtime().redis, user.username)
     record("staff_update", f"staff:{user.username}", role=user.role, active=user.active)
     return done(f"Account {user.username} updated.", url_for("staff_admin.staff"))
 
@@ -110,5 +113,6 @@ def reset_password(user_id: int) -> Response:
         return redirect(url_for("staff_admin.staff"))
     staff_accounts.reset_password(user, request.form.get("password", "")[:200])
     ended = staff_sessions.end_all(db(), user.id, staff_sessions.EndReason.RESET, utcnow())
+    throttle.forget_account(runtime().redis, user.username)
     record("staff_password_reset", f"staff:{user.username}", sessions_ended=ended)
     return done(f"New password set for {user.username}.", url_for("staff_admin.staff"))

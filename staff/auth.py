@@ -21,7 +21,10 @@ html_errors(bp)
 
 MESSAGES = {
     LoginResult.BAD_CREDENTIALS: "Wrong username or password.",
-    LoginResult.LOCKED: "Too many failed attempts: this account is locked for a while.",
+    LoginResult.LOCKED: (
+        "Too many failed attempts: this account is locked for a while. Sign in from your usual"
+        " place, wait, or ask an administrator to unlock it."
+    ),
     LoginResult.INACTIVE: "This account is switched off. Ask an administrator.",
 }
 
@@ -32,33 +35,50 @@ def login_form() -> str:
     return render_template("staff/login.html")
 
 
+def _limits() -> throttle.Limits:
+    settings = runtime().settings
+    return throttle.Limits(
+        per_address=settings.login_ip_max_failures,
+        address_seconds=settings.login_ip_window_minutes * 60,
+        per_account=settings.login_max_failures,
+        account_seconds=settings.login_lockout_minutes * 60,
+    )
+
+
+def _refused(attempt: throttle.Attempt, why: str) -> tuple[str, int]:
+    record("login_throttled", attempt.username, refused=why)
+    commit()
+    if why == "address":
+        minutes = runtime().settings.login_ip_window_minutes
+        flash(f"Too many failed logins from this address: try again in {minutes} minutes.", "error")
+        return render_template("staff/login.html", username=attempt.username), 429
+    flash(MESSAGES[LoginResult.LOCKED], "error")
+    return render_template("staff/login.html", username=attempt.username), 401
+
+
 @bp.post("/login")
 def login() -> Response | tuple[str, int]:
-    """Check the password, lock after repeated failures, and audit every attempt."""
-    found, settings = runtime(), runtime().settings
-    username = request.form.get("username", "")[:60]
-    address = request.remote_addr or "unknown"
-    if throttle.refused(found.redis, address, settings.login_ip_max_failures):
-        record("login_throttled", username)
-        commit()
-        minutes = settings.login_ip_window_minutes
-        flash(f"Too many failed logins from this address: try again in {minutes} minutes.", "error")
-        return render_template("staff/login.html", username=username), 429
+    """Check the password, throttle repeated failures, and audit every attempt."""
+    redis, settings = runtime().redis, runtime().settings
+    attempt = throttle.Attempt(request.form.get("username", "")[:60], request.remote_addr or "")
+    why = throttle.refusal(redis, attempt, _limits())
+    if why is not None:
+        return _refused(attempt, why)
     result, user = authenticate(
         db(),
-        username,
+        attempt.username,
         request.form.get("password", ""),
         now=utcnow(),
-        max_failures=settings.login_max_failures,
+        max_failures=settings.login_account_max_failures,
         lockout=timedelta(minutes=settings.login_lockout_minutes),
     )
     if result != LoginResult.OK or user is None:
         if result != LoginResult.INACTIVE:  # a switched-off account needed the right password
-            throttle.count_failure(found.redis, address, settings.login_ip_window_minutes * 60)
-        record(f"login_{result}", username)
+            throttle.count_failure(redis, attempt, _limits())
+        record(f"login_{result}", attempt.username)
         commit()
         flash(MESSAGES[result], "error")
-        return render_template("staff/login.html", username=username), 401
+        return render_template("staff/login.html", username=attempt.username), 401
     return sign_in(user)
 
 
