@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from ops.runtime import Role, build_runtime
     from sms import callbacks
     from ussd.cli import ussd_cli
-    from web import errors, health, metrics, proxy, requests
+    from web import errors, headers, health, metrics, proxy, requests
     from web.cli import db_cli
 
     settings = settings or load_settings()
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
     proxy.install(app, settings.trusted_proxies)
+    headers.install(app, production=settings.is_production)
     found = app.extensions[requests.EXTENSION] = build_runtime(settings, Role.WEB, dispatcher)
     app.teardown_appcontext(requests.close)
     metrics.instrument(app)
