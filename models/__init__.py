@@ -17,7 +17,7 @@ from models.messaging import (
     OptOut,
 )
 from models.promises import Promise, PromiseStatus
-from models.sessions import StaffSession
+from models.sessions import RecoveryCode, StaffSession
 from models.staff import AgencyKey, AuditEvent, Role, StaffUser, Ticket
 from models.ussd import UssdSessionEvent
 
@@ -49,6 +49,7 @@ __all__ = [
     "OptOut",
     "Promise",
     "PromiseStatus",
+    "RecoveryCode",
     "Role",
     "Service",
     "Slot",

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from models import Agency, AgencyKey, Role, StaffUser, utcnow
 from services import administration as admin
-from services import agency_keys, staff_accounts, staff_sessions
+from services import agency_keys, staff_accounts, staff_sessions, two_factor
 from staff import throttle
 from staff.access import me, record, requires
 from staff.admin import bp, done, required
@@ -116,3 +116,19 @@ def reset_password(user_id: int) -> Response:
     throttle.forget_account(runtime().redis, user.username)
     record("staff_password_reset", f"staff:{user.username}", sessions_ended=ended)
     return done(f"New password set for {user.username}.", url_for("staff_admin.staff"))
+
+
+@bp.post("/staff/<int:user_id>/two-factor")
+@requires(Role.ADMIN)
+def reset_two_factor(user_id: int) -> Response:
+    """Switch a colleague's two-factor sign-in off (a lost phone); their sessions end."""
+    user = _colleague(user_id)
+    if user is None:
+        flash("You cannot reset your own two-factor sign-in here.", "error")
+        return redirect(url_for("staff_admin.staff"))
+    two_factor.reset(db(), user)
+    reason = staff_sessions.EndReason.TWO_FACTOR_RESET
+    ended = staff_sessions.end_all(db(), user.id, reason, utcnow())
+    record("staff_2fa_reset", f"staff:{user.username}", sessions_ended=ended)
+    message = f"Two-factor sign-in reset for {user.username}: they set it up again at next login."
+    return done(message, url_for("staff_admin.staff"))

@@ -92,3 +92,26 @@ def test_switching_an_account_off_ends_its_sessions(app, as_role, db_session):
     admin.post(f"/staff/admin/staff/{user_id}", data={"role": "agent", "csrf_token": token})
     assert [row.end_reason for row in _session_rows(app)][0] == "switched_off"
     assert agent.get("/staff/dashboard").status_code == 302
+
+
+def test_changing_ones_password_ends_every_other_session_and_renews_this_one(app, as_role):
+    client = as_role(Role.AGENT, "amina")
+    other, copied = app.test_client(), _copy(client, app)
+    login(other, "amina")
+    form = {"current": "correct horse battery", "new": "a brand new secret",
+            "csrf_token": csrf(client, "/staff/account/")}  # fmt: skip
+    assert client.post("/staff/account/password", data=form).status_code == 302
+    assert other.get("/staff/dashboard").status_code == 302
+    assert copied.get("/staff/dashboard").status_code == 302  # the old cookie of this browser
+    assert client.get("/staff/dashboard").status_code == 200
+
+
+def test_a_wrong_current_password_changes_nothing(app, as_role, db_session):
+    client = as_role(Role.AGENT, "amina")
+    before = db_session.scalars(select(StaffUser.password_hash)).one()
+    form = {"current": "not my password", "new": "a brand new secret",
+            "csrf_token": csrf(client, "/staff/account/")}  # fmt: skip
+    client.post("/staff/account/password", data=form)
+    db_session.expire_all()
+    assert db_session.scalars(select(StaffUser.password_hash)).one() == before
+    assert client.get("/staff/dashboard").status_code == 200
