@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pyotp
 from sqlalchemy import select
 
-from models import AuditEvent, Role, StaffUser
+from models import AuditEvent, Role, StaffUser, utcnow
 from services.staff_accounts import create_user
 from services.two_factor import new_recovery_codes
 from tests.staff.conftest import PASSWORD, csrf, current_code, login
@@ -123,3 +124,13 @@ def test_an_agent_can_switch_two_factor_on_and_then_needs_it(app, as_role):
     fresh = app.test_client()
     assert _password(fresh, "amina").headers["Location"].endswith("/staff/login/code")
     assert login(app.test_client(), "amina") == 302
+
+
+def test_the_shell_can_unlock_and_reset_the_last_admin(app, runner, make_staff):
+    make_staff("root", Role.ADMIN)
+    with app.extensions["huduma"].session_factory.begin() as session:
+        session.scalars(select(StaffUser)).one().locked_until = utcnow() + timedelta(hours=1)
+    assert runner.invoke(args=["staff", "unlock", "root"]).exit_code == 0
+    assert runner.invoke(args=["staff", "reset-two-factor", "root"]).exit_code == 0
+    assert _password(app.test_client(), "root").headers["Location"].endswith("/login/enrol")
+    assert _actions(app)[-3:] == ["staff_unlock", "staff_2fa_reset", "login_password_ok"]
