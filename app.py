@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from api import cli as api_cli
     from api import feed
     from demo.cli import seed_cli
-    from jobs.cli import slots_cli
+    from jobs.cli import retention_cli, slots_cli
     from jobs.sends import dispatcher
     from menus import registry
     from ops.logs import configure_logging
@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     ussd.views.install(app, registry.build(found))
     app.register_blueprint(callbacks.bp)
     app.register_blueprint(feed.bp)
-    for group in (db_cli, seed_cli, slots_cli, ussd_cli, api_cli.agency_cli, api_cli.documents_cli):
+    for group in (db_cli, seed_cli, slots_cli, retention_cli, ussd_cli, api_cli.agency_cli,
+                  api_cli.documents_cli):  # fmt: skip
         app.cli.add_command(group)
     staff.register(app)
     return app

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,20 @@ class Settings:
     sms_rate_wait_seconds: float = 10.0
     sms_failure_ticket_count: int = 3
     sms_failure_ticket_days: int = 30
+    # Retention (days each data class is kept; see services/retention.py)
+    retention_outbox_days: int = 90
+    retention_inbound_days: int = 90
+    retention_ussd_event_days: int = 90
+    retention_feedback_days: int = 365
+    retention_booking_days: int = 365
+    retention_document_days: int = 365
+    retention_ticket_days: int = 365
+    retention_status_history_days: int = 730
+    retention_promise_days: int = 90
+    retention_staff_session_days: int = 90
+    retention_audit_days: int = 730
+    retention_batch_size: int = 500
+    retention_max_seconds: float = 480.0
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -140,6 +155,19 @@ def _codes(value: str) -> tuple[str, ...]:
 def _window(value: str) -> tuple[str, str]:
     start, _, end = value.partition("-")
     return start.strip(), end.strip()
+
+
+RETENTION_DEFAULTS = {"outbox": 90, "inbound": 90, "ussd_event": 90, "feedback": 365,
+                      "booking": 365, "document": 365, "ticket": 365, "status_history": 730,
+                      "promise": 90, "staff_session": 90, "audit": 730}  # fmt: skip
+
+
+def _retention(env: Mapping[str, str]) -> dict[str, Any]:
+    """The RETENTION_<CLASS>_DAYS settings, the batch size and the time budget of a run."""
+    days = {f"retention_{name}_days": int(env.get(f"RETENTION_{name.upper()}_DAYS", str(default)))
+            for name, default in RETENTION_DEFAULTS.items()}  # fmt: skip
+    return {**days, "retention_batch_size": int(env.get("RETENTION_BATCH_SIZE", "500")),
+            "retention_max_seconds": float(env.get("RETENTION_MAX_SECONDS", "480"))}  # fmt: skip
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -210,6 +238,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_wait_seconds=float(env.get("SMS_RATE_WAIT_SECONDS", "10")),
         sms_failure_ticket_count=int(env.get("SMS_FAILURE_TICKET_COUNT", "3")),
         sms_failure_ticket_days=int(env.get("SMS_FAILURE_TICKET_DAYS", "30")),
+        **_retention(env),
     )
     check_production(settings)
     return settings

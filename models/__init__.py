@@ -17,6 +17,7 @@ from models.messaging import (
     OptOut,
 )
 from models.promises import Promise, PromiseStatus
+from models.retention import RetentionMark
 from models.sessions import RecoveryCode, StaffSession
 from models.staff import AgencyKey, AuditEvent, Role, StaffUser, Ticket
 from models.ussd import UssdSessionEvent
@@ -50,6 +51,7 @@ __all__ = [
     "Promise",
     "PromiseStatus",
     "RecoveryCode",
+    "RetentionMark",
     "Role",
     "Service",
     "Slot",
