@@ -1,8 +1,8 @@
-"""`flask staff ...`: create the first administrator; unlock or reset an account from the shell."""
+"""`flask staff ...` (first admin, unlock, reset) and `flask citizen ...` (data requests)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from flask.cli import AppGroup
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Role, StaffUser, utcnow
-from services import audit, staff_sessions, two_factor
+from services import audit, privacy, staff_sessions, two_factor
 from services.staff_accounts import AccountError, create_user, update_user
 from staff import throttle
 from web.requests import runtime
@@ -70,3 +70,46 @@ def reset_two_factor(username: str) -> None:
         ended = staff_sessions.end_all(session, user.id, reason, utcnow())
         _audit(session, "staff_2fa_reset", user, sessions_ended=ended)
     click.echo(f"two-factor sign-in of {username} reset: it is set up again at the next login")
+
+
+citizen_cli = AppGroup("citizen", help="Citizens' data requests (Data Protection Act).")
+
+
+def _citizen(number: str) -> privacy.Subject:
+    try:
+        return privacy.subject(number, runtime().settings.secret_key)
+    except privacy.PrivacyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _audit_citizen(session: Session, action: str, who: privacy.Subject, **rows: Any) -> None:
+    audit.record(session, actor_id=None, actor="cli", action=action,
+                 target=f"citizen:{who.label}", **rows)  # fmt: skip
+
+
+@citizen_cli.command("export")
+@click.argument("number")
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write the JSON copy (standard output by default).")  # fmt: skip
+def export_citizen(number: str, out: TextIO) -> None:
+    """Write everything held about a phone or ID number as readable JSON (audited)."""
+    who = _citizen(number)
+    with runtime().session_factory.begin() as session:
+        copy = privacy.copy_of(session, who, utcnow())
+        counts = {name: len(rows) for name, rows in copy["sections"].items() if rows}
+        _audit_citizen(session, "citizen_export", who, **counts)
+    out.write(privacy.copy_text(copy))
+
+
+@citizen_cli.command("erase")
+@click.argument("number")
+@click.confirmation_option(prompt="Erase this citizen's data? It cannot be undone.")
+def erase_citizen(number: str) -> None:
+    """Erase or anonymise what is held about a phone or ID number, but what the law keeps."""
+    who = _citizen(number)
+    with runtime().session_factory.begin() as session:
+        erased = privacy.erase(session, who, utcnow())
+        _audit_citizen(session, "citizen_erase", who, **erased)
+    for name, rows in erased.items():
+        click.echo(f"{name:24} {rows}")
+    click.echo("Kept:\n" + "\n".join(f"- {line}" for line in privacy.KEPT))
