@@ -147,6 +147,7 @@ def staff(app: Flask) -> Iterator[Callable[[str, Role], str]]:
 
     yield make
     AUTHENTICATORS.clear()
+    USED_STEPS.clear()
 
 
 # The authenticator secrets of this test's accounts, and the last time step each one used.
