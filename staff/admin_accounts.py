@@ -97,7 +97,10 @@ def update_staff(user_id: int) -> Response:
     staff_accounts.update_user(db(), user, role=role, active=active)
     if not active:
         staff_sessions.end_all(db(), user.id, staff_sessions.EndReason.SWITCHED_OFF, utcnow())
-    else:  # saving an active account is how an admin lifts its lock, everywhere
+    elif two_factor.required_for(user.role) and not two_factor.enabled(user):
+        # Promoted to a role that needs a second factor: sign in again, with one.
+        staff_sessions.end_all(db(), user.id, staff_sessions.EndReason.TWO_FACTOR_RESET, utcnow())
+    if active:  # saving an active account is how an admin lifts its lock, everywhere
         throttle.forget_account(runtime().redis, user.username)
     record("staff_update", f"staff:{user.username}", role=user.role, active=user.active)
     return done(f"Account {user.username} updated.", url_for("staff_admin.staff"))

@@ -134,3 +134,13 @@ def test_the_shell_can_unlock_and_reset_the_last_admin(app, runner, make_staff):
     assert runner.invoke(args=["staff", "reset-two-factor", "root"]).exit_code == 0
     assert _password(app.test_client(), "root").headers["Location"].endswith("/login/enrol")
     assert _actions(app)[-3:] == ["staff_unlock", "staff_2fa_reset", "login_password_ok"]
+
+
+def test_an_agent_promoted_to_supervisor_signs_in_again_with_a_second_factor(app, as_role):
+    agent, admin = as_role(Role.AGENT, "amina"), as_role(Role.ADMIN, "root")
+    with app.extensions["huduma"].session_factory() as session:
+        user_id = session.scalars(select(StaffUser.id).where(StaffUser.username == "amina")).one()
+    form = {"role": "supervisor", "active": "on", "csrf_token": csrf(admin, "/staff/admin/staff")}
+    admin.post(f"/staff/admin/staff/{user_id}", data=form)
+    assert agent.get("/staff/broadcasts/").status_code == 302
+    assert _password(app.test_client(), "amina").headers["Location"].endswith("/login/enrol")
