@@ -93,8 +93,10 @@ class Row:
         found = []
         if self.share < 1.0:
             found.append(f"{self.share:.2%} of hops answered within {BUDGET:g} s")
-        if self.recovery is not None and self.recovery >= RECOVERY:
-            found.append(f"served again after {_seconds(self.recovery)}")
+        if self.recovery is not None and math.isinf(self.recovery):
+            found.append("no whole lookup served after it cleared")
+        elif self.recovery is not None and self.recovery >= RECOVERY:
+            found.append(f"served again only after {_seconds(self.recovery)}")
         if self.lost:
             found.append(f"{self.lost} of {self.promises} promises lost")
         return found
