@@ -87,6 +87,14 @@ class Launcher:
 
         return Program("fake-at", spawn)
 
+    def web_command(self) -> list[str]:
+        """AT's callbacks, as `python -m ops.serve callbacks` serves them."""
+        return serve.command(self.settings, Unit.CALLBACKS)
+
+    def console_command(self) -> list[str]:
+        """The console and agency API, as `python -m ops.serve console` serves them."""
+        return serve.command(self.settings, Unit.CONSOLE)
+
     def programs(self) -> list[Program]:
         """Everything to run, in starting order."""
         found = []
@@ -100,10 +108,7 @@ class Launcher:
         # Worker and web server each lead a process group (RQ's scheduler, granian's workers):
         # stopping a group stops every process of it, even one that was still starting.
         found.append(Program("worker", lambda: _leader([sys.executable, "-m", "jobs.worker"], env)))
-        web, console = (
-            serve.command(self.settings, Unit.CALLBACKS),
-            serve.command(self.settings, Unit.CONSOLE),
-        )
+        web, console = self.web_command(), self.console_command()
         found.append(Program("web", lambda: _leader(web, serve.environment(Unit.CALLBACKS, env))))
         found.append(Program("console", lambda: _leader(console, env)))
         return found

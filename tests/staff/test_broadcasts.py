@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from identifiers.numbers import mask_phone
 from jobs.broadcasts import fan_out, finish
 from jobs.periodic import ensure_scheduled
 from models import AuditEvent, Broadcast, LanguagePreference, Message, OptOut, Role
@@ -191,7 +192,7 @@ def test_export_is_csv_and_audited(app, as_role, db_session):
     post(client, "/staff/broadcasts/1/submit")
     fan_out(1, app.extensions["huduma"])
     answer = client.get("/staff/broadcasts/1/export.csv")
-    assert answer.data.decode().splitlines()[1].startswith(f"{A},en,pending")
+    assert answer.data.decode().splitlines()[1].startswith(f"'{mask_phone(A)},en,pending")
     actions = db_session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions[-5:] == ["login", "compose", "send", "send_start", "export"]
 
