@@ -70,7 +70,7 @@ JOBS = Counter(
 SCHEDULER_LOCKS = Gauge(
     "huduma_scheduler_locks",
     "Queues whose scheduler lock this process holds",
-    multiprocess_mode="livesum",
+    multiprocess_mode="mostrecent",  # a restarted worker's old value must not add to its new one
 )
 SMS_OUTCOMES = Counter(
     "huduma_sms_total", "SMS outcomes by status and reason", ["status", "reason"]
