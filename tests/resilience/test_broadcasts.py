@@ -14,7 +14,7 @@ from services.broadcasts import compose, submit
 from services.staff_accounts import create_user
 from tests.faults.processes import kill, wait_until
 from tests.faults.service import Service
-from tests.staff.conftest import PASSWORD, login, post
+from tests.staff.conftest import PASSWORD, enable_two_factor, login, post
 
 TOTAL = 2000
 WORKER = {"SMS_BATCH_SIZE": "10", "BROADCAST_REDRIVE_SECONDS": "2", "SMS_SWEEP_SECONDS": "1",
@@ -31,11 +31,17 @@ def settings(settings, redis_server, fake_at):
     )  # fmt: skip
 
 
+def _supervisor(session, username: str):
+    user = create_user(session, username=username, full_name="S", password=PASSWORD,
+                       role=Role.SUPERVISOR)  # fmt: skip
+    enable_two_factor(session, user)  # supervisors sign in with a second factor
+    return user
+
+
 def _broadcast(app, supervisor: str) -> int:
     phones = [f"+2547{n:08d}" for n in range(1, TOTAL + 1)]
     with app.extensions["huduma"].transaction() as work:
-        author = create_user(work.session, username=supervisor, full_name="S", password=PASSWORD,
-                             role=Role.SUPERVISOR)  # fmt: skip
+        author = _supervisor(work.session, supervisor)
         broadcast = compose(work.session, title="Closed", body_en="GPO is closed on Friday.",
                             body_sw="GPO imefungwa Ijumaa.", message_class="transactional",
                             audience=Audience("csv", "list", phones), creator_id=author.id,
@@ -90,8 +96,7 @@ def test_redis_down_at_the_approval_click_still_reaches_everyone_once(
 ):
     broadcast_id = _broadcast(app, "maker")
     with app.extensions["huduma"].transaction() as work:
-        create_user(work.session, username="checker", full_name="C", password=PASSWORD,
-                    role=Role.SUPERVISOR)  # fmt: skip
+        _supervisor(work.session, "checker")
     maker, checker = app.test_client(), app.test_client()
     assert login(maker, "maker") == 302 and login(checker, "checker") == 302
     post(maker, f"/staff/broadcasts/{broadcast_id}/submit")
