@@ -67,6 +67,7 @@ def job_env(settings, monkeypatch):
     worker_services.cache_clear()
 
 
+@pytest.mark.committed  # the job opens connections of its own
 def test_the_periodic_job_keeps_the_horizon_open(seeded, job_env):
     from jobs.slots import open_slots
 
@@ -74,6 +75,7 @@ def test_the_periodic_job_keeps_the_horizon_open(seeded, job_env):
     assert open_slots() == 0
 
 
+@pytest.mark.committed  # the job opens connections of its own
 def test_the_periodic_job_closes_a_seat_freed_in_a_closed_slot(seeded, job_env, db_session):
     from jobs.slots import open_slots
 

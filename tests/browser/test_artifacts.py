@@ -12,7 +12,10 @@ import pytest
 from config import PROJECT_ROOT
 from tests.browser.conftest import ARTIFACTS, require_chromium
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+]
 FAILING = """
 def test_fails_on_purpose(page_for):
     page = page_for()

@@ -9,7 +9,10 @@ from sqlalchemy import select
 from models import Booking, Role
 from tests.browser.conftest import PHONE, log_in
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+]
 # Book, replacement ID, first county, centre, day and time, an ID number, confirm.
 BOOKING = ("2", "1", "1", "1", "1", "1", "12345678", "1")
 
