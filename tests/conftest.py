@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+from argon2 import PasswordHasher, profiles
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Connection
@@ -25,11 +26,24 @@ from app import create_app
 from config import Settings
 from ops.redis import start_embedded
 from ops.wiring import Services
+from services import staff_accounts
 from tests import databases
 from tests.databases import TEST_SECRET, RunDatabase
 
 TEST_TOKEN = "test-callback-token"
 __all__ = ["TEST_SECRET", "TEST_TOKEN"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Hash staff passwords with argon2's cheapest parameters.
+
+    The production ones spend about 0.14 s of CPU per hash and per check, by design; a console
+    test creates and logs in several accounts. The algorithm and the checks stay the same.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(staff_accounts, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
 
 
 def worker_number() -> int:
