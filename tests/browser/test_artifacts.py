@@ -15,6 +15,7 @@ from tests.browser.conftest import ARTIFACTS, require_chromium
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
 ]
 FAILING = """
 def test_fails_on_purpose(page_for):

@@ -16,6 +16,7 @@ from tests.dates import TUESDAY
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
 ]
 CSV = b"phone\n0712000001\n0712000002\n+254712000003\n0712000001\nnot-a-phone\n"
 

@@ -20,6 +20,7 @@ from tests.sms.conftest import Workers
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rq import Worker
 
 from sms.delivery import Delivery, deliver
 from sms.outbox import queue_message
@@ -16,9 +17,12 @@ TOTAL = 40
 @pytest.mark.slow
 def test_http_500s_for_a_few_seconds_then_recovery_delivers_each_exactly_once(app, fake_at,
                                                                             workers):  # fmt: skip
-    fake_at.control(fail_seconds=3)
     workers.start(SMS_RETRY_BASE_SECONDS="0.5", SMS_RETRY_MAX_SECONDS="1",
                   SMS_SWEEP_SECONDS="1", SMS_SEND_CONCURRENCY="4")  # fmt: skip
+    # The outage starts once the worker serves, however long a busy machine takes to start it.
+    raw = app.extensions["huduma"].redis_raw
+    assert wait_for(lambda: Worker.count(connection=raw) > 0, 60)
+    fake_at.control(fail_seconds=3)
     with app.extensions["huduma"].session_factory.begin() as session:
         for n in range(TOTAL):
             queue_message(session, recipient=f"+2547002{n:05d}", body=f"Notice {n}",
