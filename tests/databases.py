@@ -24,6 +24,8 @@ from tests.dates import MONDAY
 TEST_SECRET = "test-secret-key"
 WROTE = "tests.wrote"
 Sequences = tuple[tuple[str, int, bool], ...]
+RESTART_SEQUENCES = """SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)
+FROM pg_sequences WHERE schemaname = 'public'"""
 
 
 class LeakedRows(AssertionError):
@@ -133,15 +135,12 @@ def restore_sequences(conn: Connection, sequences: Sequences) -> None:
 
 
 def wipe(engine: Engine) -> None:
-    """Delete every row (and on PostgreSQL restart the ids)."""
-    tables = list(reversed(Base.metadata.sorted_tables))
+    """Delete every row and start the ids over (DELETE: TRUNCATE costs PostgreSQL file work)."""
     with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
         if conn.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+            conn.execute(text(RESTART_SEQUENCES))
 
 
 def allow_savepoints(engine: Engine) -> None:
