@@ -202,11 +202,11 @@ def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session]:
 def seeded(app: Flask, request: pytest.FixtureRequest) -> Flask:
     """The demo data, small: two working days of slots and 60 applications.
 
-    Seeded once per run; a `committed` test seeds the empty database itself (wiped afterwards).
+    Seeded once per run; a `committed` test gets a copy of it (wiped afterwards).
     """
     if commits(request):
-        with app.extensions["huduma"].session_factory.begin() as session:
-            databases.seed_demo(session)
+        source: RunDatabase = request.getfixturevalue("seeded_database")
+        databases.copy_seed(source, app.extensions["huduma"].engine)
     return app
 
 

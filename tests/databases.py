@@ -9,6 +9,7 @@ of every table must be what it was, or the test wrote through a connection of it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from alembic import command
@@ -141,6 +142,50 @@ def wipe(engine: Engine) -> None:
             conn.execute(table.delete())
         if conn.dialect.name == "postgresql":
             conn.execute(text(RESTART_SEQUENCES))
+
+
+def copy_seed(source: RunDatabase, engine: Engine) -> None:
+    """Copy every row of the seeded database into the empty one of `engine`, ids and all.
+
+    Ten times cheaper than seeding again: for tests that commit and need the demo data.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            with _driver(conn).cursor() as cursor:
+                for name, rows in _postgres_rows(source.url).items():
+                    with cursor.copy(f'COPY "{name}" FROM STDIN') as copy:
+                        copy.write(rows)
+            conn.commit()
+            restore_sequences(conn, source.baseline.sequences)
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ATTACH DATABASE ? AS seed", (make_url(source.url).database,))
+        for table in Base.metadata.sorted_tables:
+            conn.exec_driver_sql(
+                f'INSERT INTO main."{table.name}" SELECT * FROM seed."{table.name}"'
+            )
+        conn.commit()
+        conn.exec_driver_sql("DETACH DATABASE seed")
+
+
+def _driver(conn: Connection) -> Any:
+    """The psycopg connection under `conn`, for COPY."""
+    return conn.connection.driver_connection
+
+
+@cache
+def _postgres_rows(url: str) -> dict[str, bytes]:
+    """Every non-empty table of a PostgreSQL database in COPY's text format, parents first."""
+    engine = make_engine(url)
+    found = {}
+    with engine.connect() as conn, _driver(conn).cursor() as cursor:
+        for table in Base.metadata.sorted_tables:
+            with cursor.copy(f'COPY "{table.name}" TO STDOUT') as copy:
+                rows = b"".join(bytes(block) for block in copy)
+            if rows:
+                found[table.name] = rows
+    engine.dispose()
+    return found
 
 
 def allow_savepoints(engine: Engine) -> None:

@@ -84,3 +84,10 @@ def test_ids_start_where_they_did_after_a_rollback(empty_database, outer):
     outer.begin()
     with Session(bind=outer, join_transaction_mode="create_savepoint") as session:
         assert _add(session, "+254799000778") == first
+
+
+@pytest.mark.committed
+def test_a_committed_test_gets_a_committed_copy_of_the_demo_data(seeded, seeded_database):
+    with seeded.extensions["huduma"].engine.connect() as conn:
+        assert databases.row_counts(conn) == seeded_database.baseline.counts
+        assert databases.sequence_positions(conn) == seeded_database.baseline.sequences
