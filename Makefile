@@ -3,14 +3,17 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export FLASK_APP := app
 
-.PHONY: run test lint typecheck pytest setup setup-dev migrate seed clean bench-sms bench-ussd translations
+.PHONY: run test chromium lint typecheck pytest setup setup-dev migrate seed clean bench-sms bench-ussd translations
 
 run: setup ## Set up, migrate, seed if empty, then run Redis, a worker and the web server
 	$(VENV)/flask db upgrade
 	$(VENV)/flask seed demo --if-empty
 	$(VENV)/python -m ops.launcher
 
-test: setup-dev lint typecheck pytest ## Lint, type-check and run the whole test suite
+test: setup-dev chromium lint typecheck pytest ## Lint, type-check and run the whole test suite
+
+chromium: ## Install Debian's Chromium for the browser tests when root with apt-get (one line)
+	@$(VENV)/python scripts/chromium.py
 
 setup:
 	@scripts/bootstrap.sh requirements.txt
@@ -42,7 +45,7 @@ bench-sms: setup-dev ## Feed BENCH_N ready updates over HTTP and send every noti
 clean:
 	rm -rf var/huduma.db* var/redis.* var/metrics
 
-bench-ussd: setup ## USSD hops/s and latency under 32 concurrent sessions (PostgreSQL, Redis db 8)
+bench-ussd: setup ## USSD hops/s, latency and memory under 32 sessions, side by side with ussd-menu-builder (PostgreSQL, Redis db 8 and 7, Node)
 	bench/ussd_bench.sh
 
 translations: ## Re-extract, update and compile the USSD catalogues (gettext domain "ussd")

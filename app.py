@@ -1,42 +1,59 @@
-"""The application factory; importing this module starts nothing."""
+"""The application factories; importing this module starts nothing."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from config import Settings, load_settings
+from web.buffered import Buffered
+
+CALLBACKS_MAX_BODY = 64 * 1024  # AT's forms are small; anything larger is not from AT
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the web application from settings (the environment's when none are given)."""
+    """Build the web application from settings (the environment's when none are given).
+
+    `WEB_SURFACE` chooses the routes: AT's callbacks, the console with the agency API, or all.
+    """
     import staff
+    import ussd.views
     from api import cli as api_cli
     from api import feed
-    from ops import cli, errors, health, metrics
+    from demo.cli import seed_cli
+    from jobs.cli import slots_cli
+    from jobs.sends import dispatcher
+    from menus import registry
     from ops.logs import configure_logging
-    from ops.wiring import EXTENSION, build_services, close_db
-    from sms import callbacks, dispatch
+    from ops.runtime import Role, build_runtime
+    from sms import callbacks
+    from ussd.cli import ussd_cli
+    from web import errors, health, metrics, requests
+    from web.cli import db_cli
 
     settings = settings or load_settings()
     configure_logging(settings)
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key or "development-only-key")
-    found = app.extensions[EXTENSION] = build_services(settings)
-    dispatch.install(found.session_factory, found.queues, settings.sms_batch_size)
-    app.teardown_appcontext(close_db)
+    app.config.update(SECRET_KEY=settings.secret_key)
+    found = app.extensions[requests.EXTENSION] = build_runtime(settings, Role.WEB, dispatcher)
+    app.teardown_appcontext(requests.close)
     metrics.instrument(app)
     errors.register(app)
     app.register_blueprint(health.bp)
-    from ussd import views as ussd_views
-
-    app.register_blueprint(ussd_views.bp)
-    from ussd.cli import ussd_cli
-
-    app.cli.add_command(ussd_cli)
-    app.register_blueprint(callbacks.bp)
-    app.register_blueprint(feed.bp)
-    cli.register(app)
-    app.cli.add_command(api_cli.agency_cli)
-    app.cli.add_command(api_cli.documents_cli)
-    staff.register(app)
+    ussd.views.install(app, registry.build(found))  # the console's simulator plays it too
+    if settings.web_surface in ("all", "callbacks"):
+        app.register_blueprint(callbacks.bp)
+    if settings.web_surface == "callbacks":
+        app.config.update(MAX_CONTENT_LENGTH=CALLBACKS_MAX_BODY)
+    if settings.web_surface in ("all", "console"):
+        app.register_blueprint(feed.bp)
+        staff.register(app)
+    for group in (db_cli, seed_cli, slots_cli, ussd_cli, api_cli.agency_cli, api_cli.documents_cli):
+        app.cli.add_command(group)
     return app
+
+
+def create_console(settings: Settings | None = None) -> Buffered:
+    """The console and the agency API, served so that slow clients cannot hold its threads."""
+    settings = (settings or load_settings()).with_overrides(web_surface="console")
+    app = create_app(settings)
+    return Buffered(app, settings.web_threads, settings.web_body_seconds, settings.web_max_body)

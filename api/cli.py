@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from models import Agency
-from ops.wiring import services
 from services.agency_keys import UnknownAgency, create_key
 from services.documents import MAX_BATCH, FeedBusy, FeedResult, apply_and_commit
+from web.requests import runtime
 
 agency_cli = AppGroup("agency", help="Agencies and their status-feed keys.")
 documents_cli = AppGroup("documents", help="Document status updates.")
@@ -27,7 +27,7 @@ documents_cli = AppGroup("documents", help="Document status updates.")
 @click.option("--label", default="", help="Who or what uses the key.")
 def create_key_command(agency_code: str, label: str) -> None:
     """Create an API key for AGENCY_CODE and print it once."""
-    with services().session_factory.begin() as session:
+    with runtime().session_factory.begin() as session:
         try:
             raw = create_key(session, agency_code, label)
         except UnknownAgency:
@@ -89,21 +89,22 @@ def _import_chunk(
     chunk: list[tuple[int, object]], agency_id: int | None, total: FeedResult
 ) -> None:
     """Apply one chunk in its own transaction (retried on collisions); errors by line number."""
-    found = services()
+    found = runtime()
     lines = [line for line, _ in chunk]
     # Unreadable rows become items the feed rejects with the reason, keeping line numbers.
     items = [row if isinstance(row, dict) else {"unreadable": row} for _, row in chunk]
-    with found.session_factory() as session:
-        try:
-            result = apply_and_commit(
-                session, items, agency_id=agency_id, source="csv",
-                hash_key=found.settings.secret_key or "development-only-key",
-                default_language=found.settings.default_language,
-            )  # fmt: skip
-        except (FeedBusy, DBAPIError) as exc:
-            for line in lines:
-                total.reject(line, f"not applied, import these lines again: {type(exc).__name__}")
-            return
+    work = found.work()
+    try:
+        result = apply_and_commit(
+            work, items, agency_id=agency_id, source="csv", hash_key=found.settings.secret_key,
+            default_language=found.settings.default_language,
+        )  # fmt: skip
+    except (FeedBusy, DBAPIError) as exc:
+        for line in lines:
+            total.reject(line, f"not applied, import these lines again: {type(exc).__name__}")
+        return
+    finally:
+        work.close()
     total.accepted += result.accepted
     total.unchanged += result.unchanged
     for error in result.errors:
@@ -115,7 +116,7 @@ def _import_chunk(
 def _agency_id(code: str | None) -> int | None:
     if code is None:
         return None
-    with services().session_factory() as session:
+    with runtime().session_factory() as session:
         agency_id = session.scalar(select(Agency.id).where(Agency.code == code.upper()))
     if agency_id is None:
         raise click.ClickException(f"no agency with code {code}")

@@ -10,9 +10,9 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import AgencyKey
-from ops.wiring import db, services
 from services.agency_keys import authenticate
 from services.documents import MAX_BATCH, FeedBusy, apply_and_commit
+from web.requests import db, rollback, runtime, work
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -68,15 +68,15 @@ def document_status() -> tuple[Response, int]:
     except DataError:
         # Validation should stop such values first; never answer a bad value with a 500.
         log.exception("feed batch holds a value the database refused")
-        db().rollback()
+        rollback()
         return _problem(400, "an update holds a value that cannot be stored")
 
 
 def _apply(agency_id: int, updates: list[Any]) -> dict[str, Any]:
-    settings = services().settings
+    settings = runtime().settings
     result = apply_and_commit(
-        db(), updates, agency_id=agency_id, source="api",
-        hash_key=settings.secret_key or "development-only-key",
+        work(), updates, agency_id=agency_id, source="api",
+        hash_key=settings.secret_key,
         default_language=settings.default_language,
     )  # fmt: skip
     return result.as_dict()

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from config import PROJECT_ROOT
 from models import Agency, Centre, County, Message
-from ops.cli import alembic_config
+from models.migrate import alembic_config
 from services.agency_keys import create_key
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"

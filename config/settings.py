@@ -5,17 +5,26 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
+SURFACES = ("all", "callbacks", "console")
+# Signs sessions and keys the hashes of phone and ID numbers outside production, so every process
+# of one development machine (web, worker, CLI) hashes the same number the same way.
+DEVELOPMENT_SECRET = "development-only-key"
+# A claimed message waits for its record at most one whole call (SMS_SEND_TIMEOUT) plus a
+# later wave's wait for send tokens (SMS_RATE_WAIT_SECONDS); its lease must be far longer.
+LEASE_FACTOR = 2.0
 
 
 class ConfigError(RuntimeError):
     """The settings cannot run the service."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Settings:
     """Everything the web app, the worker and the CLI need to know."""
 
@@ -35,6 +44,10 @@ class Settings:
     port: int = 8000
     web_workers: int = 2
     web_threads: int = 2
+    web_surface: str = "all"  # which routes this web process serves: all, callbacks or console
+    console_port: int = 0  # the console's own server in `make run` (0: PORT + 2)
+    web_body_seconds: float = 10.0
+    web_max_body: int = 8 * 1024 * 1024
     default_language: str = "en"
     log_json: bool = False
     log_level: str = "INFO"
@@ -42,6 +55,12 @@ class Settings:
     sms_rate_per_second: float = 50.0
     metrics_dir: str = ""
     readiness_timeout: float = 1.0
+    # Waits on dependencies (client side) and how long a failed one is left alone
+    db_connect_timeout: float = 1.0
+    db_tcp_user_timeout: float = 5.0
+    redis_timeout: float = 0.5
+    worker_redis_timeout: float = 5.0
+    breaker_open_seconds: float = 3.0
     slot_horizon_days: int = 14
     # Staff console
     login_max_failures: int = 5
@@ -54,8 +73,9 @@ class Settings:
     # USSD
     ussd_session_ttl: int = 600
     ussd_resume_seconds: int = 300
-    ussd_hop_deadline: float = 5.0
+    ussd_hop_deadline: float = 1.2
     ussd_statement_timeout: float = 3.0
+    worker_statement_timeout: float = 60.0
     ussd_status_lookups_per_hour: int = 20
     ussd_status_miss_limit: int = 5
     ussd_status_lockout_seconds: int = 1800
@@ -82,6 +102,22 @@ class Settings:
             raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'huduma.db'}")
+        if self.web_surface not in SURFACES:
+            raise ConfigError(f"WEB_SURFACE must be one of {', '.join(SURFACES)}")
+        if not self.console_port:
+            object.__setattr__(self, "console_port", self.port + 2)
+        if not self.secret_key and not self.is_production:
+            object.__setattr__(self, "secret_key", DEVELOPMENT_SECRET)
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"TIMEZONE {self.timezone!r} is not a known time zone") from None
+        check_sms_lease(self)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The local time zone of slots, quiet hours and reminders."""
+        return ZoneInfo(self.timezone)
 
     @property
     def redis_embedded(self) -> bool:
@@ -106,6 +142,19 @@ class Settings:
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with some fields replaced (tests build settings this way)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def check_sms_lease(settings: Settings) -> None:
+    """Refuse a lease a send could outlive: its outcome would be discarded and the SMS resent."""
+    if settings.sms_send_timeout <= 0:
+        raise ConfigError("SMS_SEND_TIMEOUT must be above 0 seconds")
+    needed = LEASE_FACTOR * (settings.sms_send_timeout + settings.sms_rate_wait_seconds)
+    if settings.sms_lease_seconds < needed:
+        raise ConfigError(
+            f"SMS_LEASE_SECONDS ({settings.sms_lease_seconds:g}) must be at least "
+            f"{LEASE_FACTOR:g} x (SMS_SEND_TIMEOUT + SMS_RATE_WAIT_SECONDS) = {needed:g}, "
+            "or a slow send could outlive its claim and be sent twice"
+        )
 
 
 def _flag(value: str) -> bool:
@@ -143,6 +192,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=int(env.get("PORT", "8000")),
         web_workers=int(env.get("WEB_WORKERS", "2")),
         web_threads=int(env.get("WEB_THREADS", "2")),
+        web_surface=env.get("WEB_SURFACE", "all"),
+        console_port=int(env.get("CONSOLE_PORT", "0")),
+        web_body_seconds=float(env.get("WEB_BODY_SECONDS", "10")),
+        web_max_body=int(env.get("WEB_MAX_BODY", str(8 * 1024 * 1024))),
         default_language=env.get("DEFAULT_LANGUAGE", "en"),
         log_json=_flag(env.get("LOG_JSON", "1" if app_env == "production" else "0")),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
@@ -150,6 +203,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", "50")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         readiness_timeout=float(env.get("READINESS_TIMEOUT", "1")),
+        db_connect_timeout=float(env.get("DB_CONNECT_TIMEOUT", "1")),
+        db_tcp_user_timeout=float(env.get("DB_TCP_USER_TIMEOUT", "5")),
+        redis_timeout=float(env.get("REDIS_TIMEOUT", "0.5")),
+        worker_redis_timeout=float(env.get("WORKER_REDIS_TIMEOUT", "5")),
+        breaker_open_seconds=float(env.get("BREAKER_OPEN_SECONDS", "3")),
         slot_horizon_days=int(env.get("SLOT_HORIZON_DAYS", "14")),
         # Staff console
         login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
@@ -162,8 +220,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # USSD
         ussd_session_ttl=int(env.get("USSD_SESSION_TTL", "600")),
         ussd_resume_seconds=int(env.get("USSD_RESUME_SECONDS", "300")),
-        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "5")),
+        ussd_hop_deadline=float(env.get("USSD_HOP_DEADLINE", "1.2")),
         ussd_statement_timeout=float(env.get("USSD_STATEMENT_TIMEOUT", "3")),
+        worker_statement_timeout=float(env.get("WORKER_STATEMENT_TIMEOUT", "60")),
         ussd_status_lookups_per_hour=int(env.get("USSD_STATUS_LOOKUPS_PER_HOUR", "20")),
         ussd_status_miss_limit=int(env.get("USSD_STATUS_MISS_LIMIT", "5")),
         ussd_status_lockout_seconds=int(env.get("USSD_STATUS_LOCKOUT_SECONDS", "1800")),

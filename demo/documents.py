@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from identifiers.numbers import keyed_hash, mask_id_number
 from models import Centre, Document, DocumentEvent, DocumentKind, DocumentStatus, LanguagePreference
-from services.identity import keyed_hash, mask_id_number
 from services.status import PREFIX
 
 S = DocumentStatus

@@ -6,6 +6,7 @@ import csv
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from kenya_data import Kenya
@@ -159,7 +160,7 @@ def seed_holidays(session: Session) -> int:
 
 
 def seed_all(
-    session: Session, *, today: date, days: int, documents: int, hash_key: str
+    session: Session, *, today: date, days: int, documents: int, hash_key: str, tz: ZoneInfo
 ) -> SeedSummary:
     """Run every step inside the caller's transaction."""
     summary = SeedSummary()
@@ -167,7 +168,7 @@ def seed_all(
     summary.added["services"] = seed_services(session)
     summary.added["centres"] = seed_centres(session)
     summary.added["holidays"] = seed_holidays(session)
-    summary.added["slots"] = extend_slots(session, start=today, count=days)
+    summary.added["slots"] = extend_slots(session, start=today, count=days, tz=tz)
     added, samples = seed_documents(session, count=documents, today=today, hash_key=hash_key)
     summary.added["document applications"] = added
     summary.samples = samples

@@ -5,27 +5,22 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from jobs.context import worker_services
-from jobs.queues import DEFAULT
+from jobs import runtime as worker
+from jobs.policy import FAN_OUT
 from models import Broadcast, MessageClass, utcnow
-from ops.wiring import Services
+from ops.runtime import Runtime
 from services import broadcasts
 from sms.quiet import next_window_start
 
 log = logging.getLogger(__name__)
-JOB = "jobs.broadcasts.fan_out"
 
 
-def enqueue_fan_out(found: Services, broadcast_id: int, when: datetime | None = None) -> None:
+def enqueue_fan_out(found: Runtime, broadcast_id: int, when: datetime | None = None) -> None:
     """Enqueue the fan-out of a committed broadcast, now or at `when`."""
-    queue = found.queues[DEFAULT]
-    if when is not None and when > utcnow():
-        queue.enqueue_at(when, JOB, broadcast_id, job_timeout=3600)
-    else:
-        queue.enqueue(JOB, broadcast_id, job_timeout=3600)
+    FAN_OUT.enqueue(found.queues, broadcast_id, at=when if when and when > utcnow() else None)
 
 
-def _deferred(found: Services, broadcast_id: int) -> datetime | None:
+def _deferred(found: Runtime, broadcast_id: int) -> datetime | None:
     """Return when to try again if the broadcast is scheduled later or in quiet hours."""
     with found.session_factory() as session:
         broadcast = session.get(Broadcast, broadcast_id)
@@ -40,9 +35,9 @@ def _deferred(found: Services, broadcast_id: int) -> datetime | None:
         return next_window_start(now, settings.sms_awareness_window, settings.timezone)
 
 
-def fan_out(broadcast_id: int, services: Services | None = None) -> int:
+def fan_out(broadcast_id: int, found: Runtime | None = None) -> int:
     """Queue every message of a broadcast in committed batches; return how many batches ran."""
-    found = services or worker_services()
+    found = found or worker.runtime()
     later = _deferred(found, broadcast_id)
     if later is not None:
         log.info("broadcast %s deferred to %s", broadcast_id, later.isoformat())
@@ -51,9 +46,9 @@ def fan_out(broadcast_id: int, services: Services | None = None) -> int:
     start: int | None = 0
     batches = 0
     while start is not None:
-        with found.session_factory.begin() as session:
+        with found.transaction() as work:
             start = broadcasts.fan_out_batch(
-                session,
+                work,
                 broadcast_id,
                 start=start,
                 size=found.settings.sms_batch_size,
@@ -65,9 +60,9 @@ def fan_out(broadcast_id: int, services: Services | None = None) -> int:
     return batches
 
 
-def finish(services: Services | None = None) -> int:
+def finish(found: Runtime | None = None) -> int:
     """Mark sending broadcasts with nothing left in flight as done (a periodic task)."""
-    found = services or worker_services()
+    found = found or worker.runtime()
     with found.session_factory.begin() as session:
         finished = broadcasts.finish_all(session, utcnow())
     if finished:

@@ -8,68 +8,67 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import cast
 
-from rq import Queue
-
 from config import Settings
-from jobs.context import worker_services
-from jobs.queues import DEFAULT
+from jobs import runtime as worker
+from jobs.policy import PERIODIC
+from ops.queues import Queues
 
 log = logging.getLogger(__name__)
-JOB_TIMEOUT = 600
 # Set while a task's next run is scheduled; gone when Redis lost its data (or the chain broke).
 MARKER = "periodic:next:"
 
 
 def _tasks() -> dict[str, Callable[[], object]]:
     from jobs.broadcasts import finish
+    from jobs.promises import sweep_promises
     from jobs.reminders import send_reminders
     from jobs.slots import open_slots
     from jobs.sms import sweep_outbox
 
-    return {"sweep": sweep_outbox, "reminders": send_reminders, "slots": open_slots, "bulk": finish}
+    return {"sweep": sweep_outbox, "promises": sweep_promises, "reminders": send_reminders,
+            "slots": open_slots, "bulk": finish}  # fmt: skip
 
 
 def interval(name: str, settings: Settings) -> float:
     """Seconds between runs of periodic task `name`."""
-    return {"sweep": settings.sms_sweep_seconds, "slots": 3600.0}.get(name, 600.0)
+    sweeps = settings.sms_sweep_seconds
+    return {"sweep": sweeps, "promises": sweeps, "slots": 3600.0}.get(name, 600.0)
 
 
-def schedule_next(queue: Queue, name: str, every: float) -> str:
+def schedule_next(queues: Queues, name: str, every: float) -> str:
     """Schedule the next run; the slot-based id makes duplicate schedulers harmless."""
     slot = int(time.time() // every) + 1
     job_id = f"periodic-{name}-{slot}"
     at = datetime.fromtimestamp(slot * every, tz=UTC)
+    queue = queues[PERIODIC.queue]
     with queue.connection.pipeline() as pipe:
-        queue.enqueue_at(at, "jobs.periodic.run", name, job_id=job_id, job_timeout=JOB_TIMEOUT,
-                         result_ttl=60, pipeline=pipe)  # fmt: skip
+        queue.enqueue_at(at, PERIODIC.function, name, pipeline=pipe, **PERIODIC.options(job_id))
         # Outlives the wait, a late start and the run itself, then lapses if nothing renews it.
-        pipe.set(MARKER + name, job_id, ex=int(2 * every + JOB_TIMEOUT))
+        pipe.set(MARKER + name, job_id, ex=int(2 * every + PERIODIC.timeout))
         pipe.execute()
     return job_id
 
 
-def keep_scheduled(
-    queues: dict[str, Queue], settings: Settings, *, everything: bool = False
-) -> list[str]:
+def keep_scheduled(queues: Queues, settings: Settings, *, everything: bool = False) -> list[str]:
     """Schedule each periodic task that has no next run marked (or all of them); name them."""
     names = list(_tasks())
-    queue = queues[DEFAULT]
-    present = cast(list[bytes | None], queue.connection.mget([MARKER + name for name in names]))
+    connection = queues[PERIODIC.queue].connection
+    present = cast(list[bytes | None], connection.mget([MARKER + name for name in names]))
     missing = [n for n, mark in zip(names, present, strict=True) if everything or mark is None]
     for name in missing:
-        schedule_next(queue, name, interval(name, settings))
+        schedule_next(queues, name, interval(name, settings))
     return missing
 
 
-def ensure_scheduled(queues: dict[str, Queue], settings: Settings) -> None:
+def ensure_scheduled(queues: Queues, settings: Settings) -> None:
     """Schedule every periodic task (called when a worker starts)."""
     keep_scheduled(queues, settings, everything=True)
 
 
 def run(name: str) -> object:
     """Run periodic task `name`, then schedule its next slot whatever happened."""
-    found = worker_services()
+    found = worker.runtime()
     try:
         return _tasks()[name]()
     finally:
-        schedule_next(found.queues[DEFAULT], name, interval(name, found.settings))
+        schedule_next(found.queues, name, interval(name, found.settings))

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from jobs.context import worker_services
+from config import Settings
+from jobs import runtime as worker
 from models import utcnow
+from ops.runtime import Runtime
 from services.administration import apply_to_slots
 
 
-def open_slots() -> int:
+def open_slots(found: Runtime | None = None, settings: Settings | None = None) -> int:
     """Reconcile future slots with hours, holidays and offers, then open the missing ones.
 
     Reconciling hourly also re-closes a seat freed by a cancellation in a slot staff had closed.
     """
-    found = worker_services()
-    tz = ZoneInfo(found.settings.timezone)
+    found = found or worker.runtime()
+    settings = settings or found.settings
     with found.session_factory.begin() as session:
         report = apply_to_slots(
             session,
             now=utcnow(),
-            today=datetime.now(tz).date(),
-            horizon=found.settings.slot_horizon_days,
-            tz=tz,
+            today=datetime.now(settings.tz).date(),
+            horizon=settings.slot_horizon_days,
+            tz=settings.tz,
         )
     return report.added

@@ -1,32 +1,79 @@
-"""Start an RQ worker with the scheduler, serving transactional work before bulk."""
+"""Start an RQ worker with the scheduler, serving transactional work before bulk.
+
+The worker never exits because Redis went away: RQ's own loop retries while idle; anything that
+ends a run early (a job whose outcome could not be recorded, a timeout) is followed by a fresh
+worker once Redis answers again. After a Redis restart the worker registers itself again, revives
+its scheduler and restores the periodic tasks.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
 import time
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
-from rq import SimpleWorker
+import redis
+from rq import Queue, SimpleWorker, worker_registration
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.exceptions import StopRequested
+from rq.job import Job
+from rq.scheduler import RQScheduler
 
 from config import Settings
-from jobs.context import worker_services
 from jobs.periodic import ensure_scheduled, keep_scheduled
-from jobs.queues import ALL
+from jobs.runtime import runtime as worker_services
+from ops.backoff import Backoff, nap
 from ops.logs import configure_logging
+from ops.queues import ALL
+from ops.runtime import Runtime
 
 log = logging.getLogger(__name__)
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+CAP_SECONDS = 10.0  # the longest wait between two tries to reach Redis
 
 
+class Scheduler(RQScheduler):
+    """RQ's scheduler, waiting out a Redis outage instead of dying of it."""
+
+    def work(self) -> None:
+        """Run the scheduling loop until asked to stop, whatever Redis does meanwhile."""
+        pause = Backoff(cap=CAP_SECONDS)
+        while not self._stop_requested:
+            started = time.monotonic()
+            try:
+                super().work()  # type: ignore[no-untyped-call]
+            except REDIS_DOWN as exc:
+                if self._stop_requested:
+                    return
+                delay = pause.next_delay(time.monotonic() - started)
+                log.warning("scheduler lost Redis (%s); retrying in %.0f s", exc, delay)
+                nap(delay, lambda: bool(self._stop_requested))
+
+
+# Jobs are batches of ids: running them in this process beats forking one horse per job.
 class Worker(SimpleWorker):
-    """A SimpleWorker that also keeps the periodic tasks scheduled.
+    """A SimpleWorker that keeps the periodic tasks scheduled and survives Redis restarts.
 
     If Redis loses its data the schedule is gone with it; the worker notices at its next check
     (every SMS_SWEEP_SECONDS, idle or busy) and schedules the tasks again.
     """
 
-    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+    max_connection_wait_time = CAP_SECONDS  # RQ's own retry loop while idle
+
+    def __init__(
+        self,
+        *args: Any,
+        settings: Settings,
+        stop_pending: Callable[[], bool] = lambda: False,
+        **kwargs: Any,
+    ) -> None:
         self.settings = settings
         self.checked_at = 0.0
+        self.stopping = False
+        self.stop_pending = stop_pending
         super().__init__(*args, **kwargs)
 
     @property
@@ -34,32 +81,162 @@ class Worker(SimpleWorker):
         """Wake from an idle wait at least once per check interval."""
         return max(1, int(self.settings.sms_sweep_seconds))
 
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Note that a stop was asked for, then stop as RQ does."""
+        self.stopping = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+    def _install_signal_handlers(self) -> None:
+        """Take over SIGTERM and SIGINT, honouring one that came while this worker started."""
+        super()._install_signal_handlers()  # type: ignore[no-untyped-call]
+        if self.stop_pending():
+            self.stopping = self._stop_requested = True  # RQ's loop stops before dequeuing
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ) -> None:
+        """Start RQ's scheduler process as a Scheduler that outlives Redis outages."""
+        level = logging_level if logging_level is not None else self.log.level
+        self.scheduler = Scheduler(self.queues, connection=self.connection, logging_level=level,
+                                   date_format=date_format, log_format=log_format,
+                                   serializer=self.serializer)  # fmt: skip
+        self.scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Run a job; if Redis goes away meanwhile, end this run quietly (a new one follows)."""
+        try:
+            super().execute_job(job, queue)
+        except REDIS_DOWN as exc:
+            # Jobs are safe to run twice and the sweeper finds what was left: nothing is lost.
+            log.warning("Redis went away during job %s (%s); ending this run", job.id, exc)
+            raise StopRequested from exc
+
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        """Send RQ's heartbeat; every check interval, restore missing periodic tasks."""
+        """Send RQ's heartbeat; every check interval, restore what a Redis restart lost."""
         super().heartbeat(timeout, pipeline)
         if pipeline is None and time.monotonic() - self.checked_at >= self.dequeue_timeout:
             self.checked_at = time.monotonic()
-            found = worker_services()
+            self.check_in()
+
+    def check_in(self) -> None:
+        """Register again, revive the scheduler and restore missing periodic tasks."""
+        try:
+            self.register_again()
+            if self.scheduler is not None and not self.stopping:  # starts it again if it died
+                self.scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+            restored = keep_scheduled({q.name: q for q in self.queues}, self.settings)
+        except StopRequested:  # a signal's stop request raised here must reach RQ's loop
+            raise
+        except REDIS_DOWN as exc:  # the next check retries
+            log.warning("could not check the periodic schedule: %s", exc)
+            return
+        except Exception:  # nothing else here may stop the worker
+            log.exception("could not check the periodic schedule")
+            return
+        if restored:
+            log.warning("periodic tasks were missing from Redis; scheduled %s", restored)
+
+    def register_again(self) -> None:
+        """Put this worker back on the list of workers if Redis lost it (RQ skips a re-birth)."""
+        if self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key):
+            return
+        log.warning("Redis lost this worker's record; registering it again")
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping={**self.serialize(), "state": self.get_state()})
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
+
+    def set_shutdown_requested_date(self) -> None:
+        """Note the stop request in Redis, when Redis answers."""
+        try:
+            super().set_shutdown_requested_date()  # type: ignore[no-untyped-call]
+        except REDIS_DOWN:
+            pass
+
+    def register_death(self) -> None:
+        """Record this worker's end; with Redis down its record lapses by itself."""
+        try:
+            super().register_death()  # type: ignore[no-untyped-call]
+        except REDIS_DOWN as exc:
+            log.warning("could not record this worker's end: %s", exc)
+
+    def unsubscribe(self) -> None:
+        """Leave the command channel; with Redis down, just stop listening to it."""
+        try:
+            super().unsubscribe()  # type: ignore[no-untyped-call]
+        except REDIS_DOWN:
+            if self.pubsub_thread:
+                self.pubsub_thread.stop()
+
+
+class Runner:
+    """Run one worker after another until a signal asks to stop."""
+
+    def __init__(self, found: Runtime) -> None:
+        self.found = found
+        self.pause = Backoff(cap=CAP_SECONDS)
+        self.stop_requested = False
+
+    def request_stop(self, _signum: int, _frame: FrameType | None) -> None:
+        """Stop between runs: RQ's own handlers take over while a worker runs."""
+        self.stop_requested = True
+
+    def listen(self) -> None:
+        """Take SIGTERM and SIGINT back from the last worker."""
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+
+    def wait_for_redis(self) -> bool:
+        """Ping Redis until it answers, backing off; False if asked to stop first."""
+        while not self.stop_requested:
             try:
-                restored = keep_scheduled(found.queues, self.settings)
-            except Exception:  # a Redis hiccup must not stop the worker; the next check retries
-                log.exception("could not check the periodic schedule")
+                self.found.redis_raw.ping()
+                return True
+            except REDIS_DOWN as exc:
+                delay = self.pause.next_delay()
+                log.warning("Redis does not answer (%s); trying again in %.0f s", exc, delay)
+                nap(delay, lambda: self.stop_requested)
+        return False
+
+    def run_worker(self) -> bool:
+        """Serve the queues with a new worker until it stops; True if it was asked to."""
+        settings = self.found.settings
+        worker = Worker([self.found.queues[name] for name in ALL],
+                        connection=self.found.redis_raw, settings=settings,
+                        stop_pending=lambda: self.stop_requested)  # fmt: skip
+        started = time.monotonic()
+        try:
+            ensure_scheduled(self.found.queues, settings)
+            worker.work(with_scheduler=True, logging_level=settings.log_level)
+        except REDIS_DOWN as exc:
+            log.warning("worker lost Redis: %s", exc)
+        self.listen()
+        if worker.stopping:
+            return True
+        delay = self.pause.next_delay(time.monotonic() - started)
+        log.warning("worker run ended without a stop request; a new one starts in %.0f s", delay)
+        nap(delay, lambda: self.stop_requested)
+        return False
+
+    def serve(self) -> None:
+        """Serve every queue until stopped."""
+        log.info("worker serving %s", ", ".join(ALL))
+        self.listen()
+        while self.wait_for_redis():
+            if self.run_worker():
                 return
-            if restored:
-                log.warning("periodic tasks were missing from Redis; scheduled %s", restored)
 
 
 def main() -> None:
     """Serve every queue until stopped."""
     found = worker_services()
-    settings = found.settings
-    configure_logging(settings)
-    queues = [found.queues[name] for name in ALL]
-    log.info("worker serving %s", ", ".join(ALL))
-    ensure_scheduled(found.queues, settings)
-    # Jobs are batches of ids: running them in this process beats forking one horse per job.
-    worker = Worker(queues, connection=found.redis_raw, settings=settings)
-    worker.work(with_scheduler=True, logging_level=settings.log_level)
+    configure_logging(found.settings)
+    Runner(found).serve()
 
 
 if __name__ == "__main__":

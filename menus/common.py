@@ -1,99 +1,53 @@
-"""What every journey shares: the hop context, screen builders and date formats."""
+"""What every journey shares: screen builders, the hop's idempotency key and date formats."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
-from redis import Redis
-from sqlalchemy.orm import Session
+from menus.context import HopContext, HopTurn
+from ussd.engine import Again, Go, Invalid, Node, Outcome, View
+from words.dates import day_text as _day_text
+from words.dates import when_text as _when_text
+from words.i18n import N_
 
-from config import Settings
-from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View, choose
-
-T = TypeVar("T")
-WEEKDAYS = (
-    N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
-    N_("Friday"), N_("Saturday"), N_("Sunday"),
-)  # fmt: skip
+GONE = N_("That choice is no longer available. Choose again.")
+Items = Callable[[HopTurn], list[tuple[str, str]]]
 
 
-@dataclass(slots=True)
-class HopContext:
-    """What actions may use during one hop; the view owns the transaction."""
-
-    db: Session
-    redis: Redis
-    settings: Settings
-    phone: str
-    phone_key: str
-    session_id: str
-    now: datetime
-    started: float = 0.0
-    deferred: list[Callable[[Any], None]] = field(default_factory=list)
-    reader: Session | None = None
-    loaded: dict[str, Any] = field(default_factory=dict)
-
-    def read(self, lookup: Callable[[Session], T]) -> T:
-        """Run a lookup that writes nothing outside any transaction, then free its connection.
-
-        An autocommit read saves the BEGIN and COMMIT round trips; once this hop has opened a
-        transaction, lookups join it so a hop never holds two connections.
-        """
-        if self.reader is None or self.db.in_transaction():
-            return lookup(self.db)
-        try:
-            return lookup(self.reader)
-        finally:
-            self.reader.commit()  # no round trip in autocommit: it only returns the connection
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.settings.timezone)
-
-
-def ctx(turn: Turn) -> HopContext:
-    """Return the hop context of a turn, typed."""
-    found: HopContext = turn.ctx
-    return found
-
-
-def hop_key(turn: Turn) -> str:
+def hop_key(turn: HopTurn) -> str:
     """Return the idempotency key of this hop's side effect."""
-    return f"ussd:{ctx(turn).session_id}:{turn.state.hop}"
+    return f"ussd:{turn.ctx.caller.session_id}:{turn.state.hop}"
 
 
-def day_text(turn: Turn, day: date) -> str:
+def day_text(turn: HopTurn, day: date) -> str:
     """Format a date the way callers read it: Tuesday 14/01/2026."""
-    return f"{turn.t(WEEKDAYS[day.weekday()])} {day:%d/%m/%Y}"
+    return _day_text(day, turn.state.lang)
 
 
-def when_text(turn: Turn, moment: datetime) -> str:
+def when_text(turn: HopTurn, moment: datetime) -> str:
     """Format a moment in local time: Tuesday 14/01/2026 09:00."""
-    local = moment.astimezone(ctx(turn).tz)
-    return f"{day_text(turn, local.date())} {local:%H:%M}"
+    return _when_text(moment, turn.state.lang, turn.ctx.tz)
 
 
-def menu(node_id: str, title: str, options: Sequence[tuple[str, str]], data_key: str = "") -> Node:
-    """A screen of fixed options, each leading to a screen (and recording its target)."""
+def menu(
+    node_id: str, title: str, options: Sequence[tuple[str, str]], data_key: str = ""
+) -> Node[HopContext]:
+    """A screen of fixed options, each leading to a screen (and recording its position)."""
 
-    def view(turn: Turn) -> View:
+    def view(turn: HopTurn) -> View:
         return View(turn.t(title), [turn.t(label) for label, _ in options])
 
-    def handle(turn: Turn, text: str) -> Outcome:
-        index = choose(text, len(options))
-        if index is None:
+    def handle(turn: HopTurn, text: str) -> Outcome:
+        picked = turn.picked(text)
+        if picked is None:
             return Invalid()
-        target = options[index][1]
-        return Go(target, {data_key: str(index)} if data_key else {})
+        return Go(options[int(picked)][1], {data_key: picked} if data_key else {})
 
     return Node(node_id, view, handle)
 
 
-def notice(node_id: str, render: Callable[[Turn], str]) -> Node:
+def notice(node_id: str, render: Callable[[HopTurn], str]) -> Node[HopContext]:
     """A closing screen."""
     return Node(node_id, lambda turn: View(render(turn), end=True))
 
@@ -101,24 +55,30 @@ def notice(node_id: str, render: Callable[[Turn], str]) -> Node:
 def listing(
     node_id: str,
     title: str,
-    items: Callable[[Turn], list[tuple[str, str]]],
+    items: Items,
     key: str,
     target: str,
     empty: str = N_("Nothing to choose from. Dial again later."),
-) -> Node:
-    """A screen listing (value, label) pairs from the database; a choice stores the value."""
+    still: Callable[[HopTurn, str], bool] | None = None,
+) -> Node[HopContext]:
+    """A screen listing (value, label) pairs; a choice stores the value the caller saw.
 
-    def view(turn: Turn) -> View:
+    `still` says whether a chosen value is still available; when it is not, the caller is told
+    and sees the list afresh.
+    """
+
+    def view(turn: HopTurn) -> View:
         found = items(turn)
         if not found:
             return View(turn.t(empty), end=True)
-        return View(turn.t(title), [label for _, label in found])
+        return View(turn.t(title), [label for _, label in found], values=[v for v, _ in found])
 
-    def handle(turn: Turn, text: str) -> Outcome:
-        found = items(turn)
-        index = choose(text, len(found))
-        if index is None:
+    def handle(turn: HopTurn, text: str) -> Outcome:
+        value = turn.picked(text)
+        if value is None:
             return Invalid()
-        return Go(target, {key: found[index][0]})
+        if still is not None and not still(turn, value):
+            return Again(GONE)
+        return Go(target, {key: value})
 
     return Node(node_id, view, handle)

@@ -1,80 +1,67 @@
-"""Give feedback: a recent booking or a chosen centre, a rating of 1-5, an optional comment."""
+"""Give feedback: a recent visit or a chosen centre, a rating of 1-5, an optional comment."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from menus.common import ctx, day_text, hop_key, listing, menu, notice
-from models import Centre, County
-from services import bookings
-from services.feedback import Rating, already_rated, give
-from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View, choose
+from menus.common import day_text, hop_key, listing, menu, notice
+from menus.context import HopContext, HopTurn
+from services import feedback
+from ussd.engine import Go, Invalid, Node, Outcome, View
+from words.i18n import N_
 
 RATINGS = (N_("Very bad"), N_("Bad"), N_("Average"), N_("Good"), N_("Very good"))
 OTHER = "other"
 
 
-def _recent(turn: Turn) -> list[tuple[str, str]]:
-    hop = ctx(turn)
-    found = bookings.recent_bookings(hop.db, hop.phone, hop.now - timedelta(days=30), hop.now)
-    items = [
-        (
-            f"{b.id}:{b.slot.centre_id}",
-            f"{b.slot.centre.name} {day_text(turn, b.slot.starts_at.date())}",
-        )
-        for b in found
-        if not already_rated(hop.db, b.id)
-    ]
-    return [*items, (OTHER, turn.t(N_("Another centre")))]
+def _start_view(turn: HopTurn) -> View:
+    hop = turn.ctx
+    since = hop.now - timedelta(days=30)
+    visits = hop.read(lambda db: feedback.visits_to_rate(db, hop.phone, since, hop.now))
+    labels = [f"{v.centre} {day_text(turn, v.starts_at.astimezone(hop.tz).date())}" for v in visits]
+    values = [f"{v.booking_id}:{v.centre_id}" for v in visits]
+    return View(
+        turn.t(N_("Feedback on which visit?")),
+        [*labels, turn.t(N_("Another centre"))],
+        values=[*values, OTHER],
+    )
 
 
-def _start_handle(turn: Turn, text: str) -> Outcome:
-    found = _recent(turn)
-    index = choose(text, len(found))
-    if index is None:
+def _start_handle(turn: HopTurn, text: str) -> Outcome:
+    value = turn.picked(text)
+    if value is None:
         return Invalid()
-    value = found[index][0]
     if value == OTHER:
         return Go("feedback.county", {"fbooking": ""})
     booking_id, centre_id = value.split(":")
     return Go("feedback.rate", {"fbooking": booking_id, "fcentre": centre_id})
 
 
-def _counties(turn: Turn) -> list[tuple[str, str]]:
-    ids = select(Centre.county_id).where(Centre.active)
-    query = select(County).where(County.id.in_(ids)).order_by(County.name)
-    return [(str(c.id), c.name) for c in ctx(turn).db.scalars(query)]
+def _counties(turn: HopTurn) -> list[tuple[str, str]]:
+    return [(str(i), name) for i, name in turn.ctx.read(feedback.counties)]
 
 
-def _centres(turn: Turn) -> list[tuple[str, str]]:
-    query = select(Centre).where(Centre.active, Centre.county_id == int(turn.data["fcounty"]))
-    return [(str(c.id), c.name) for c in ctx(turn).db.scalars(query.order_by(Centre.name))]
+def _centres(turn: HopTurn) -> list[tuple[str, str]]:
+    county = int(turn.data["fcounty"])
+    return [(str(i), name) for i, name in turn.ctx.read(lambda db: feedback.centres(db, county))]
 
 
-def _comment_handle(turn: Turn, text: str) -> Outcome:
+def _comment_handle(turn: HopTurn, text: str) -> Outcome:
     if not text:
         return Invalid(N_("Type a comment, or 1 to skip."))
-    hop = ctx(turn)
+    hop = turn.ctx
     booking = turn.data.get("fbooking") or None
-    rating = Rating(
+    rating = feedback.Rating(
         centre_id=int(turn.data["fcentre"]), rating=int(turn.data["rating"]) + 1,
         comment="" if text == "1" else text[:160], phone_hash=hop.phone_key,
         idempotency_key=hop_key(turn), booking_id=int(booking) if booking else None,
     )  # fmt: skip
-    saved = give(hop.db, rating)
+    saved = feedback.give(hop.db, rating)
     return Go("feedback.done" if saved else "feedback.twice")
 
 
-NODES = (
-    Node(
-        "feedback.start",
-        lambda turn: View(
-            turn.t(N_("Feedback on which visit?")), [label for _, label in _recent(turn)]
-        ),
-        _start_handle,
-    ),  # fmt: skip
+NODES: tuple[Node[HopContext], ...] = (
+    Node("feedback.start", _start_view, _start_handle),
     listing("feedback.county", N_("Choose the county"), _counties, "fcounty", "feedback.centre"),
     listing("feedback.centre", N_("Choose the centre"), _centres, "fcentre", "feedback.rate"),
     menu(

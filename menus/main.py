@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from menus.common import ctx, menu
-from services.languages import remember
-from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View, choose
+from menus.common import menu
+from menus.context import HopContext, HopTurn
+from sms.languages import remember
+from ussd.engine import Go, Invalid, Node, Outcome, View
+from words.i18n import N_
 
 ROOT = "main"
 LANGUAGE_CHOICES = (("en", "English"), ("sw", "Kiswahili"))
@@ -23,19 +25,22 @@ MAIN = menu(
 )
 
 
-def _language_view(turn: Turn) -> View:
-    return View(turn.t(N_("Choose language")), [label for _, label in LANGUAGE_CHOICES])
+def _language_view(turn: HopTurn) -> View:
+    return View(
+        turn.t(N_("Choose language")),
+        [label for _, label in LANGUAGE_CHOICES],
+        values=[code for code, _ in LANGUAGE_CHOICES],
+    )
 
 
-def _language_handle(turn: Turn, text: str) -> Outcome:
-    index = choose(text, len(LANGUAGE_CHOICES))
-    if index is None:
+def _language_handle(turn: HopTurn, text: str) -> Outcome:
+    lang = turn.picked(text)
+    if lang is None:
         return Invalid()
-    lang = LANGUAGE_CHOICES[index][0]
-    hop = ctx(turn)
+    hop = turn.ctx
     remember(hop.db, hop.phone, lang)
     return Go(ROOT, lang=lang, flash=N_("Language saved."), push=False)
 
 
-LANGUAGE = Node("language", _language_view, _language_handle, acts=True)
-NODES = (MAIN, LANGUAGE)
+LANGUAGE: Node[HopContext] = Node("language", _language_view, _language_handle, acts=True)
+NODES: tuple[Node[HopContext], ...] = (MAIN, LANGUAGE)

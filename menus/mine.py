@@ -2,70 +2,73 @@
 
 from __future__ import annotations
 
-from menus.booking import queue_receipt, summary
-from menus.common import ctx, listing, notice, when_text
-from models import Booking
+from menus.booking import summary
+from menus.common import listing, notice, when_text
+from menus.context import HopContext, HopTurn
 from services import bookings
-from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View
+from sms.receipts import queue_receipt
+from ussd.engine import Go, Invalid, Node, Outcome, View
+from words.i18n import N_
+
+NOT_FOUND = N_("Appointment not found.")
 
 
-def _mine(turn: Turn) -> list[tuple[str, str]]:
-    hop = ctx(turn)
-    found = bookings.active_bookings(hop.db, hop.phone, hop.now)
-    return [(str(b.id), f"{b.reference} {when_text(turn, b.slot.starts_at)}") for b in found]
+def _mine(turn: HopTurn) -> list[tuple[str, str]]:
+    hop = turn.ctx
+    found = hop.read(lambda db: bookings.upcoming(db, hop.phone, hop.now))
+    return [(str(a.id), f"{a.reference} {when_text(turn, a.seat.starts_at)}") for a in found]
 
 
-def _booking(turn: Turn) -> Booking | None:
-    hop = ctx(turn)
-    booking = hop.db.get(Booking, int(turn.data.get("booking", "0") or 0))
-    return booking if booking is not None and booking.phone == hop.phone else None
+def _appointment(turn: HopTurn) -> bookings.Appointment | None:
+    hop, chosen = turn.ctx, int(turn.data.get("booking", "0") or 0)
+    return hop.read(lambda db: bookings.appointment(db, chosen, hop.phone))
 
 
-def _view(turn: Turn) -> View:
-    booking = _booking(turn)
-    if booking is None:
-        return View(turn.t(N_("Appointment not found.")), end=True)
-    title = turn.t(N_("{ref}: {service}, {centre}, {when}"), ref=booking.reference,
-                   **summary(turn, booking.slot))  # fmt: skip
+def _view(turn: HopTurn) -> View:
+    found = _appointment(turn)
+    if found is None:
+        return View(turn.t(NOT_FOUND), end=True)
+    title = turn.t(N_("{ref}: {service}, {centre}, {when}"), ref=found.reference,
+                   **summary(turn, found.seat))  # fmt: skip
     return View(title, [turn.t(N_("Cancel appointment")), turn.t(N_("Change date or time"))])
 
 
-def _handle(turn: Turn, text: str) -> Outcome:
-    booking = _booking(turn)
-    if booking is None or text not in ("1", "2"):
-        return Invalid()
+def _handle(turn: HopTurn, text: str) -> Outcome:
     if text == "1":
         return Go("mine.cancel")
-    slot = booking.slot
+    found = _appointment(turn) if text == "2" else None
+    if found is None:
+        return Invalid()
+    seat = found.seat
     return Go("book.day", {
-        "service": str(slot.service_id), "centre": str(slot.centre_id), "replaces": str(booking.id),
-        "idm": booking.id_number_masked or "", "idh": booking.id_number_hash or "",
+        "service": str(seat.service_id), "centre": str(seat.centre_id), "replaces": str(found.id),
+        "idm": found.id_masked, "idh": found.id_hash,
     })  # fmt: skip
 
 
-def _cancel_view(turn: Turn) -> View:
-    booking = _booking(turn)
-    if booking is None:
-        return View(turn.t(N_("Appointment not found.")), end=True)
-    title = turn.t(N_("Cancel {ref} on {when}?"), ref=booking.reference,
-                   when=when_text(turn, booking.slot.starts_at))  # fmt: skip
+def _cancel_view(turn: HopTurn) -> View:
+    found = _appointment(turn)
+    if found is None:
+        return View(turn.t(NOT_FOUND), end=True)
+    title = turn.t(N_("Cancel {ref} on {when}?"), ref=found.reference,
+                   when=when_text(turn, found.seat.starts_at))  # fmt: skip
     return View(title, [turn.t(N_("Yes, cancel it")), turn.t(N_("No, keep it"))])
 
 
-def _cancel_handle(turn: Turn, text: str) -> Outcome:
+def _cancel_handle(turn: HopTurn, text: str) -> Outcome:
     if text == "2":
         return Go("main")
-    booking = _booking(turn)
-    if text != "1" or booking is None:
+    if text != "1":
         return Invalid()
-    hop = ctx(turn)
-    cancelled = bookings.cancel(hop.db, booking.id, hop.phone, hop.now)
-    if cancelled is not None:
-        queue_receipt(turn, cancelled, "booking_cancelled", "cancelled")
-    return Go("mine.cancelled", {"ref": booking.reference})
+    hop, chosen = turn.ctx, int(turn.data.get("booking", "0") or 0)
+    cancelled = bookings.cancel(hop.db, chosen, hop.phone, hop.now)
+    if cancelled is None:
+        return Go("mine.gone")
+    queue_receipt(hop.work, cancelled, "booking_cancelled", turn.state.lang, hop.tz)
+    return Go("mine.cancelled", {"ref": cancelled.reference})
 
 
-NODES = (
+NODES: tuple[Node[HopContext], ...] = (
     listing(
         "mine.list",
         N_("Your appointments"),
@@ -83,4 +86,5 @@ NODES = (
             ref=turn.data.get("ref", ""),
         ),
     ),
+    notice("mine.gone", lambda turn: turn.t(NOT_FOUND)),
 )

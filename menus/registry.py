@@ -1,26 +1,28 @@
-"""Every screen of every journey, gathered into the menus the engine runs."""
+"""Every screen of every journey, gathered into the content the USSD machinery serves."""
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
 from menus import booking, feedback, main, mine, status, verify
+from menus.context import HopContext, context_for
+from ops.runtime import Runtime
+from sms.languages import preferred
 from ussd.engine import Menus, Node
-from ussd.i18n import gettext_for
+from ussd.hop import Content
+from words.i18n import gettext_for
 
 
-@cache
-def nodes() -> dict[str, Node]:
+def nodes() -> dict[str, Node[HopContext]]:
     """Return every screen by id."""
-    found: dict[str, Node] = {}
+    found: dict[str, Node[HopContext]] = {}
     for module in (main, status, booking, mine, feedback, verify):
         for node in module.NODES:
-            assert node.id not in found, f"duplicate screen id {node.id}"
+            if node.id in found:
+                raise ValueError(f"duplicate screen id {node.id}")
             found[node.id] = node
     return found
 
 
-def build(ctx: Any) -> Menus:
-    """Return the menus bound to one hop's context."""
-    return Menus(nodes=nodes(), root=main.ROOT, translator=gettext_for, ctx=ctx)
+def build(found: Runtime) -> Content[HopContext]:
+    """The menus, with how to build their context on `found` and how to find a phone's language."""
+    menus = Menus(nodes=nodes(), root=main.ROOT, translator=gettext_for)
+    return Content(menus=menus, context=context_for(found), language=preferred)

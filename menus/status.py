@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from menus.common import ctx, menu, notice
+from identifiers.codes import new_code
+from menus.common import menu, notice
+from menus.context import HopContext, HopTurn
 from models import DocumentKind, DocumentStatus
 from services import status
-from services.codes import new_code
 from sms.outbox import queue_message
-from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View
+from ussd.engine import Go, Invalid, Node, Outcome, View
+from words.i18n import N_
 
 K, S = DocumentKind, DocumentStatus
 KINDS = (
@@ -56,7 +58,7 @@ OTHER = {
 DOC_KEY = "doc"
 
 
-def answer(turn: Turn, document: status.Found) -> str:
+def answer(turn: HopTurn, document: status.Found) -> str:
     """Say in plain words where an application is."""
     centre = document.centre or "Huduma"
     ref = status.mask_reference(document.reference)
@@ -70,21 +72,17 @@ def is_ready(document: status.Found) -> bool:
     return document.status in (S.READY_FOR_COLLECTION, S.AVAILABLE_ON_ECITIZEN)
 
 
-def _document(turn: Turn) -> status.Found | None:
-    hop = ctx(turn)
+def _document(turn: HopTurn) -> status.Found | None:
     doc_id = int(turn.data.get(DOC_KEY, "0") or 0)
-    found = hop.loaded.get(DOC_KEY)
-    if isinstance(found, status.Found) and found.id == doc_id:
-        return found  # found by the reference on this very hop
-    return hop.read(lambda db: status.by_id(db, doc_id))
+    return turn.ctx.read(lambda db: status.by_id(db, doc_id))
 
 
-def _reference_view(turn: Turn) -> View:
+def _reference_view(turn: HopTurn) -> View:
     return View(turn.t(N_("Enter the reference number, e.g. HK-ID-123456 or 123456")))
 
 
-def _reference_handle(turn: Turn, text: str) -> Outcome:
-    hop = ctx(turn)
+def _reference_handle(turn: HopTurn, text: str) -> Outcome:
+    hop = turn.ctx
     gate = status.gate(hop.redis, hop.phone_key, hop.settings)
     if gate is not status.Gate.OPEN:
         return Go("status.locked")
@@ -94,11 +92,10 @@ def _reference_handle(turn: Turn, text: str) -> Outcome:
         if status.record_miss(hop.redis, hop.phone_key, hop.settings):
             return Go("status.locked")
         return Invalid(N_("Not found. Check the reference."))
-    hop.loaded[DOC_KEY] = document
     return Go("status.result", {DOC_KEY: str(document.id)})
 
 
-def _result_view(turn: Turn) -> View:
+def _result_view(turn: HopTurn) -> View:
     document = _document(turn)
     if document is None:
         return View(turn.t(N_("Not found. Check the reference.")), end=True)
@@ -108,17 +105,17 @@ def _result_view(turn: Turn) -> View:
     return View(answer(turn, document), end=True)
 
 
-def _result_handle(turn: Turn, text: str) -> Outcome:
+def _result_handle(turn: HopTurn, text: str) -> Outcome:
     document = _document(turn)
     if text != "1" or document is None or not is_ready(document):
         return Invalid()
-    hop = ctx(turn)
+    hop = turn.ctx
     queue_message(
-        hop.db,
+        hop.work,
         recipient=hop.phone,
         body=sms_body(turn, answer(turn, document)),
         kind="status_sms",
-        idempotency_key=f"status:{hop.session_id}:{document.id}",
+        idempotency_key=f"status:{hop.caller.session_id}:{document.id}",
         document_id=document.id,
         verification_code=new_code(),
         language=turn.state.lang,
@@ -126,13 +123,13 @@ def _result_handle(turn: Turn, text: str) -> Outcome:
     return Go("status.sent")
 
 
-def sms_body(turn: Turn, text: str) -> str:
+def sms_body(turn: HopTurn, text: str) -> str:
     """Wrap a screen text as a Huduma SMS."""
     help_line = turn.t(N_("Help: 1919"))
     return f"HUDUMA: {text} {help_line}"
 
 
-NODES = (
+NODES: tuple[Node[HopContext], ...] = (
     menu(
         "status.kind", N_("Which document?"), [(label, "status.ref") for label, _ in KINDS], "kind"
     ),

@@ -2,59 +2,35 @@
 
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import select
-
-from menus.common import ctx, day_text, notice
-from models import Message
-from ops.redis import count_in_window
-from services.codes import normalise_code
-from ussd.engine import N_, Go, Invalid, Node, Outcome, Turn, View
-
-CHECKS_KEY = "ussd:verify:count:{}"
-SECRETISH = re.compile(r"\b(?=[A-Z0-9-]*\d)[A-Z0-9-]{5,}\b")
+from menus.common import day_text, notice
+from menus.context import HopContext, HopTurn
+from services import verification
+from ussd.engine import Go, Invalid, Node, Outcome, View
+from words.i18n import N_
 
 
-def masked_summary(body: str, limit: int = 80) -> str:
-    """Return the gist of a message with references and numbers masked."""
-    text = body.removeprefix("HUDUMA: ")
-    text = SECRETISH.sub(lambda m: "***" + m.group()[-3:], text)
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
-
-
-def _allowed(turn: Turn) -> bool:
-    """Count a check by this phone and say whether it is within the hourly limit."""
-    hop = ctx(turn)
-    key = CHECKS_KEY.format(hop.phone_key)
-    pipe = hop.redis.pipeline(transaction=False)
-    count_in_window(pipe, key, 3600)
-    checks = pipe.execute()[-1]
-    return int(checks) <= hop.settings.ussd_verify_checks_per_hour
-
-
-def _handle(turn: Turn, text: str) -> Outcome:
-    code = normalise_code(text)
-    if not code.isascii() or not 4 <= len(code) <= 12:
+def _handle(turn: HopTurn, text: str) -> Outcome:
+    if not verification.looks_like_code(text):
         return Invalid(N_("A code is 4 to 12 letters and digits."))
-    if not _allowed(turn):
+    hop = turn.ctx
+    if not verification.allow_check(
+        hop.redis, hop.phone_key, hop.settings.ussd_verify_checks_per_hour
+    ):
         return Go("verify.locked")
-    query = select(Message.id).where(Message.verification_code == code)
-    found = ctx(turn).read(lambda db: db.scalar(query.limit(1)))
-    return Go("verify.genuine", {"msg": str(found)}) if found else Go("verify.fake")
+    found = hop.read(lambda db: verification.find(db, text))
+    return Go("verify.genuine", {"msg": str(found.message_id)}) if found else Go("verify.fake")
 
 
-def _genuine(turn: Turn) -> str:
+def _genuine(turn: HopTurn) -> str:
     message_id = int(turn.data.get("msg", "0") or 0)
-    message = ctx(turn).read(lambda db: db.get(Message, message_id))
-    if message is None:
+    found = turn.ctx.read(lambda db: verification.by_id(db, message_id))
+    if found is None:
         return turn.t(N_("Not found."))
-    when = day_text(turn, message.created_at.astimezone(ctx(turn).tz).date())
-    return turn.t(N_("Genuine Huduma SMS of {when}: {gist}"), when=when,
-                  gist=masked_summary(message.body))  # fmt: skip
+    when = day_text(turn, found.sent_on.astimezone(turn.ctx.tz).date())
+    return turn.t(N_("Genuine Huduma SMS of {when}: {gist}"), when=when, gist=found.gist)
 
 
-NODES = (
+NODES: tuple[Node[HopContext], ...] = (
     Node(
         "verify.code", lambda turn: View(turn.t(N_("Enter the code printed on the SMS"))), _handle
     ),

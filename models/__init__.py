@@ -16,6 +16,7 @@ from models.messaging import (
     MessageStatus,
     OptOut,
 )
+from models.promises import Promise, PromiseStatus
 from models.staff import AgencyKey, AuditEvent, Role, StaffUser, Ticket
 from models.ussd import UssdSessionEvent
 
@@ -45,6 +46,8 @@ __all__ = [
     "MessageStatus",
     "OpeningHours",
     "OptOut",
+    "Promise",
+    "PromiseStatus",
     "Role",
     "Service",
     "Slot",

@@ -5,52 +5,85 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
-WEB_CONNECT_SECONDS = 1.0  # a USSD hop must give up on a silent database well inside AT's 15 s
+
+@dataclass(frozen=True, slots=True)
+class Waits:
+    """How long a client waits on the database before it gives up, in seconds."""
+
+    connect: float = 1.0  # a new connection (psycopg rounds its own timeout up to 2 s)
+    tcp_user: float = 5.0  # data sent and not acknowledged (a network that drops packets)
+    keepalive_idle: float = 10.0  # then probes every 3 s, 3 times, on an idle connection
 
 
 def make_engine(
     url: str,
     *,
-    for_worker: bool = False,
     pre_ping: bool = False,
     autocommit: bool = False,
     statement_seconds: float = 0.0,
+    waits: Waits = Waits(),
 ) -> Engine:
-    """Create an engine tuned for the backend the URL names.
+    """Create a pooled engine tuned for the backend the URL names.
 
-    `autocommit` engines serve lookups that write nothing (no BEGIN and COMMIT round trips);
-    `statement_seconds` caps each of their statements.
+    `autocommit` engines serve lookups that write nothing (no BEGIN and COMMIT round trips).
+    `statement_seconds` caps every statement (and, on SQLite, every wait for the write lock).
     """
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, autocommit)
+        return _sqlite_engine(url, autocommit, statement_seconds)
     kwargs: dict[str, Any] = {
-        "connect_args": {"connect_timeout": 3},
+        "connect_args": _libpq_waits(waits),
         "hide_parameters": True,  # bound values hold phone and ID numbers: keep them out of logs
     }
+    ms = max(int(statement_seconds * 1000), 1) if statement_seconds else 0
     if autocommit:
         kwargs["isolation_level"] = "AUTOCOMMIT"
-    if statement_seconds:
-        ms = max(int(statement_seconds * 1000), 1)
-        kwargs["connect_args"]["options"] = f"-c statement_timeout={ms}"
-    if for_worker:
-        # RQ forks a work horse per job; pooled connections must not cross a fork.
-        kwargs.update(poolclass=NullPool, pool_pre_ping=True)
-        return create_engine(url, **kwargs)
-    # The web process does not ping on checkout: it costs a round trip on every hop. A
-    # connection that died is detected on use, the pool is invalidated and that one request
-    # answers "busy". Long-running workers ask for the ping.
+        if ms:  # no transaction to scope a SET LOCAL to: the session default it is
+            kwargs["connect_args"]["options"] = f"-c statement_timeout={ms}"
+    # A web process does not ping on checkout: it costs a round trip on every hop. A connection
+    # that died is detected on use, the pool is invalidated and that one request answers "busy".
     kwargs.update(pool_size=10, max_overflow=20, pool_timeout=2, pool_recycle=1800,
                   pool_pre_ping=pre_ping)  # fmt: skip
-    kwargs["connect_args"]["connect_timeout"] = 2  # psycopg's floor; the bound below is shorter
     engine = create_engine(url, **kwargs)
-    _give_up_connecting_after(engine, WEB_CONNECT_SECONDS)
+    _give_up_connecting_after(engine, waits.connect)
+    if ms and not autocommit:
+        _cap_each_transaction(engine, ms)
     return engine
+
+
+def _libpq_waits(waits: Waits) -> dict[str, Any]:
+    """libpq's connection options that bound every wait on the socket."""
+    return {
+        "connect_timeout": max(2, int(waits.connect + 0.999)),
+        "keepalives": 1,
+        "keepalives_idle": max(1, int(waits.keepalive_idle)),
+        "keepalives_interval": 3,
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(waits.tcp_user * 1000),
+    }
+
+
+def _cap_each_transaction(engine: Engine, ms: int) -> None:
+    """Cap the statements of every transaction on `engine` (set per transaction, pool-safe)."""
+
+    @event.listens_for(engine, "begin")
+    def _cap(conn: Any) -> None:
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+
+
+def cap_waits(session: Session, seconds: float) -> None:
+    """Let the rest of this transaction wait at most `seconds` per statement or lock."""
+    ms = str(max(int(seconds * 1000), 50))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT set_config('lock_timeout', :ms, true), "
+                 "set_config('statement_timeout', :ms, true)"), {"ms": ms},
+        )  # fmt: skip
 
 
 def _give_up_connecting_after(engine: Engine, seconds: float) -> None:
@@ -75,8 +108,9 @@ def _close_late_connection(attempt: Future[Any]) -> None:
         attempt.result().close()
 
 
-def _sqlite_engine(url: str, autocommit: bool = False) -> Engine:
+def _sqlite_engine(url: str, autocommit: bool, statement_seconds: float) -> Engine:
     extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    busy_ms = int(statement_seconds * 1000) if statement_seconds else 15000
     engine = create_engine(
         url, connect_args={"timeout": 15, "check_same_thread": False}, hide_parameters=True, **extra
     )
@@ -87,7 +121,7 @@ def _sqlite_engine(url: str, autocommit: bool = False) -> Engine:
         # WAL lets the web server read while the worker writes; FKs are off by default.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     return engine

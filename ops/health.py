@@ -1,54 +1,46 @@
-"""Liveness, readiness and metrics endpoints."""
+"""Readiness of a process's dependencies, each check bounded in time (web and worker alike)."""
 
 from __future__ import annotations
 
 import logging
+from typing import cast
 
-from flask import Blueprint, Response, jsonify
-from sqlalchemy import text
+from redis import Redis
+from sqlalchemy import Engine, text
 
-from ops import metrics
-from ops.wiring import services
+from ops.dbwatch import deadline
+from ops.runtime import Runtime
 
-bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
+OK = "ok"
 
 
-@bp.get("/healthz")
-def healthz() -> Response:
-    """Answer as long as the process is up."""
-    return jsonify(status="ok")
-
-
-def _check_database() -> str:
+def check_database(engine: Engine, seconds: float) -> str:
+    """ "ok", or why the database does not answer within `seconds`."""
     try:
-        with services().engine.connect() as conn:
+        with deadline(seconds), engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means "not ready"
         log.warning("readiness: database unreachable: %s", type(exc).__name__)
         return f"down: {type(exc).__name__}"
-    return "ok"
+    return OK
 
 
-def _check_redis() -> str:
+def check_redis(redis: Redis) -> str:
+    """ "ok" when Redis answers and takes writes (a master, not a read-only replica)."""
     try:
-        services().redis.ping()
+        info = cast(dict[str, object], redis.info("replication"))
+        name = str(info.get("role", ""))
     except Exception as exc:
         log.warning("readiness: redis unreachable: %s", type(exc).__name__)
         return f"down: {type(exc).__name__}"
-    return "ok"
+    if name != "master":
+        log.warning("readiness: redis is a %s, not a writable master", name)
+        return f"down: read-only {name}"
+    return OK
 
 
-@bp.get("/readyz")
-def readyz() -> tuple[Response, int]:
-    """Report whether the database and Redis answer; 503 if either does not."""
-    checks = {"database": _check_database(), "redis": _check_redis()}
-    ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
-
-
-@bp.get("/metrics")
-def metrics_view() -> Response:
-    """Expose Prometheus metrics."""
-    found = services()
-    return metrics.render(found.queues, found.settings.metrics_dir)
+def readiness(found: Runtime) -> dict[str, str]:
+    """Each dependency's state: "ok" or why not."""
+    seconds = found.settings.readiness_timeout
+    return {"database": check_database(found.engine, seconds), "redis": check_redis(found.redis)}

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
-from flask import Flask, Response, g, request
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -41,7 +46,10 @@ class _DefaultRegistry(Collector):
         yield from REGISTRY.collect()
 
 
-def render(queues: dict[str, Queue], multiprocess_dir: str) -> Response:
+CONTENT_TYPE = "text/plain; version=0.0.4"
+
+
+def exposition(queues: dict[str, Queue], multiprocess_dir: str) -> bytes:
     """Build this scrape's registry (per-process or aggregated over workers) and render it."""
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_dir:
@@ -49,29 +57,21 @@ def render(queues: dict[str, Queue], multiprocess_dir: str) -> Response:
     else:
         registry.register(_DefaultRegistry())
     registry.register(QueueDepthCollector(queues))
-    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
+    return generate_latest(registry)
 
 
-def _start_timer() -> None:
-    g.started = time.perf_counter()
-
-
-def _observe(response: Response) -> Response:
-    started = g.get("started")
-    if started is not None:
-        endpoint = request.endpoint or "unknown"
-        REQUEST_SECONDS.labels(endpoint, request.method, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-    return response
-
-
-def instrument(app: Flask) -> None:
-    """Time every request of `app`."""
-    app.before_request(_start_timer)
-    app.after_request(_observe)
-
-
+DEPENDENCY_ERRORS = Counter(
+    "huduma_dependency_errors_total", "Failures of a dependency, by kind", ["dependency", "kind"]
+)
+BREAKER_OPEN = Gauge(
+    "huduma_breaker_open",
+    "1 while a dependency's circuit breaker is open in this process",
+    ["dependency"],
+    multiprocess_mode="max",
+)
+USSD_OUTCOMES = Counter(
+    "huduma_ussd_hops_total", "USSD hops by outcome and screen", ["outcome", "screen"]
+)
 SMS_OUTCOMES = Counter(
     "huduma_sms_total", "SMS outcomes by status and reason", ["status", "reason"]
 )

@@ -52,11 +52,13 @@ def embedded_server_command(socket: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def start_embedded(socket: Path, wait_seconds: float = 10.0) -> subprocess.Popen[bytes]:
-    """Start the embedded Redis on `socket` and wait until it answers PING."""
+def start_embedded(
+    socket: Path, wait_seconds: float = 10.0, *, new_session: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start the embedded Redis on `socket` (in a session of its own if asked); await PING."""
     socket.parent.mkdir(parents=True, exist_ok=True)
     socket.unlink(missing_ok=True)
-    process = subprocess.Popen(embedded_server_command(socket))
+    process = subprocess.Popen(embedded_server_command(socket), start_new_session=new_session)
     client = redis.Redis(unix_socket_path=str(socket), socket_timeout=0.5)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:

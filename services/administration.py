@@ -216,10 +216,13 @@ def apply_to_slots(
 ) -> SlotReport:
     """Bring existing slots in line with a change, open new ones, and ticket stranded bookings."""
     session.flush()
-    changes = reconcile_slots(session, now=now, centre_id=centre_id, day=day, service_id=service_id)
-    added = extend_slots(
-        session, start=today, count=horizon, centre_id=centre_id, day=day, service_id=service_id
+    changes = reconcile_slots(
+        session, now=now, tz=tz, centre_id=centre_id, day=day, service_id=service_id
     )
+    added = extend_slots(
+        session, start=today, count=horizon, tz=tz, centre_id=centre_id, day=day,
+        service_id=service_id,
+    )  # fmt: skip
     tickets = open_call_tickets(session, changes.stranded, tz)
     return SlotReport(changes.resized, changes.removed, changes.closed, added, tickets)
 

@@ -12,18 +12,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from identifiers.numbers import InvalidPhone, normalise_phone
 from models import (
     Booking,
     BookingStatus,
     Centre,
     Document,
     DocumentStatus,
-    LanguagePreference,
-    MessageClass,
-    OptOut,
     Slot,
 )
-from services.identity import InvalidPhone, normalise_phone
+from sms import optouts
+from sms.languages import CHUNK
 
 MAX_LISTED = 500  # rows of bad input or exclusions kept for the preview
 
@@ -121,16 +120,13 @@ def _centre_name(session: Session, centre_id: int) -> str:
 def blocked(session: Session, phones: list[str], message_class: str) -> dict[str, str]:
     """Map each phone that must not get this class of message to the reason."""
     found: dict[str, str] = {}
-    for start in range(0, len(phones), 500):
-        chunk = phones[start : start + 500]
-        for phone, reason in session.execute(
-            select(OptOut.phone, OptOut.reason).where(OptOut.phone.in_(chunk))
-        ):
-            if "blacklist" in reason.lower():
-                found[phone] = "blacklisted"
-            elif message_class == MessageClass.AWARENESS:
-                found[phone] = "opted out"
-    return found
+    for start in range(0, len(phones), CHUNK):
+        found.update(optouts.reasons(session, phones[start : start + CHUNK]))
+    return {
+        phone: "blacklisted" if reason == optouts.BLACKLIST else "opted out"
+        for phone, reason in found.items()
+        if optouts.blocks(reason, message_class)
+    }
 
 
 def exclude(session: Session, audience: Audience, message_class: str) -> Audience:
@@ -139,13 +135,3 @@ def exclude(session: Session, audience: Audience, message_class: str) -> Audienc
     audience.excluded = [{"phone": p, "reason": r} for p, r in reasons.items()]
     audience.phones = [p for p in audience.phones if p not in reasons]
     return audience
-
-
-def languages(session: Session, phones: list[str], default: str) -> dict[str, str]:
-    """Map each phone to its chosen language, or the default."""
-    chosen: dict[str, str] = {}
-    for start in range(0, len(phones), 500):
-        chunk = phones[start : start + 500]
-        query = select(LanguagePreference.phone, LanguagePreference.language)
-        chosen.update(iter(session.execute(query.where(LanguagePreference.phone.in_(chunk)))))
-    return {phone: chosen.get(phone, default) for phone in phones}

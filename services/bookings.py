@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from identifiers.codes import booking_reference
 from models import Booking, BookingStatus, Centre, CentreService, County, Service, Slot
-from models.db import serialise
-from services.codes import booking_reference
+from models.db import cap_waits, serialise
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,34 @@ class Request:
     language: str
     idempotency_key: str
     replaces: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """What a screen or an SMS says of a slot."""
+
+    slot_id: int
+    centre_id: int
+    service_id: int
+    centre: str
+    service_en: str
+    service_sw: str
+    starts_at: datetime
+
+    def service(self, lang: str) -> str:
+        """The service's name in `lang`."""
+        return self.service_sw if lang == "sw" else self.service_en
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    """A booking as its owner sees it."""
+
+    id: int
+    reference: str
+    seat: Seat
+    id_masked: str
+    id_hash: str
 
 
 class Refused(Exception):
@@ -91,6 +119,12 @@ def _offering(service_id: int):  # type: ignore[no-untyped-def]
         .join(CentreService, CentreService.centre_id == Centre.id)
         .where(CentreService.service_id == service_id, CentreService.active, Centre.active)
     )
+
+
+def offers(session: Session, centre_id: int, service_id: int) -> bool:
+    """True while the centre is open and offers the service."""
+    query = _offering(service_id).where(Centre.id == centre_id).with_only_columns(Centre.id)
+    return session.scalar(query) is not None
 
 
 def counties_offering(session: Session, service_id: int) -> list[County]:
@@ -180,8 +214,21 @@ def take_seat(session: Session, slot_id: int) -> bool:
     return rowcount == 1
 
 
-def book(session: Session, request: Request, *, now: datetime, limit: int, tz: ZoneInfo) -> Booking:
-    """Book a seat (and cancel the booking it replaces); raise Refused when it cannot be."""
+def book(
+    session: Session,
+    request: Request,
+    *,
+    now: datetime,
+    limit: int,
+    tz: ZoneInfo,
+    wait_seconds: float | None = None,
+) -> Booking:
+    """Book a seat (and cancel the booking it replaces); raise Refused when it cannot be.
+
+    `wait_seconds` bounds each statement and lock wait of the booking (what a hop has left).
+    """
+    if wait_seconds is not None:
+        cap_waits(session, wait_seconds)
     # One phone's bookings wait for each other, so the limits hold under concurrency.
     serialise(session, f"bookings:{request.phone}", Booking)
     done = by_key(session, request.idempotency_key)
@@ -253,3 +300,44 @@ def recent_bookings(session: Session, phone: str, since: datetime, now: datetime
         .limit(5)
     )
     return list(session.scalars(query))
+
+
+_SEAT = (
+    select(Slot.id, Slot.centre_id, Slot.service_id, Centre.name, Service.name_en,
+           Service.name_sw, Slot.starts_at)
+    .join(Centre, Centre.id == Slot.centre_id)
+    .join(Service, Service.id == Slot.service_id)
+)  # fmt: skip
+
+
+def seat(session: Session, slot_id: int) -> Seat | None:
+    """The slot `slot_id` as screens show it, or None."""
+    row = session.execute(_SEAT.where(Slot.id == slot_id)).first()
+    return None if row is None else Seat(*row)
+
+
+def _appointments(session: Session, query: Any) -> list[Appointment]:
+    columns = (Booking.id, Booking.reference, Booking.id_number_masked, Booking.id_number_hash)
+    rows = session.execute(query.add_columns(*columns))
+    return [
+        Appointment(row[7], row[8], Seat(*row[:7]), row[9] or "", row[10] or "") for row in rows
+    ]
+
+
+def upcoming(session: Session, phone: str, now: datetime) -> list[Appointment]:
+    """A phone's active future appointments, soonest first."""
+    query = (
+        _SEAT.join(Booking, Booking.slot_id == Slot.id)
+        .where(Booking.phone == phone, Booking.status == BookingStatus.ACTIVE, Slot.starts_at > now)
+        .order_by(Slot.starts_at)
+    )
+    return _appointments(session, query)
+
+
+def appointment(session: Session, booking_id: int, phone: str) -> Appointment | None:
+    """An active appointment of `phone`, or None (another phone's bookings are never shown)."""
+    query = _SEAT.join(Booking, Booking.slot_id == Slot.id).where(
+        Booking.id == booking_id, Booking.phone == phone, Booking.status == BookingStatus.ACTIVE
+    )
+    found = _appointments(session, query)
+    return found[0] if found else None

@@ -11,9 +11,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import Broadcast, BroadcastStatus, Message, MessageClass, MessageStatus, utcnow
+from models.work import Work
 from services import audit
-from services.audiences import Audience, blocked, languages
+from services.audiences import Audience, blocked
 from sms import segments
+from sms.languages import languages
 from sms.outbox import queue_messages
 from sms.templates import with_opt_out
 
@@ -219,7 +221,7 @@ def cancel(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
 
 
 def fan_out_batch(
-    session: Session,
+    work: Work,
     broadcast_id: int,
     *,
     start: int,
@@ -228,6 +230,7 @@ def fan_out_batch(
     now: datetime | None = None,
 ) -> int | None:
     """Queue one batch of a broadcast's messages; return where the next batch starts, or None."""
+    session = work.session
     broadcast = session.get(Broadcast, broadcast_id, with_for_update=True)
     if broadcast is None or broadcast.status not in (S.APPROVED, S.SENDING):
         return None
@@ -237,9 +240,7 @@ def fan_out_batch(
     phones: list[str] = broadcast.audience["phones"][start : start + size]
     skip = blocked(session, phones, broadcast.message_class)
     langs = languages(session, phones, default_language)
-    queue_messages(
-        session, [_row(broadcast, p, lang) for p, lang in langs.items() if p not in skip]
-    )
+    queue_messages(work, [_row(broadcast, p, lang) for p, lang in langs.items() if p not in skip])
     if start + size < len(broadcast.audience["phones"]):
         return start + size
     broadcast.audience = {**broadcast.audience, "fanned_out": True}

@@ -15,8 +15,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from models import Centre, Document, DocumentEvent, DocumentKind, DocumentStatus, utcnow
-from services.identity import (
+from identifiers.numbers import (
     InvalidIdNumber,
     InvalidPhone,
     keyed_hash,
@@ -24,8 +23,10 @@ from services.identity import (
     normalise_phone,
     validate_id_number,
 )
+from models import Centre, Document, DocumentEvent, DocumentKind, DocumentStatus, utcnow
+from models.bulk import among, insert_rows
+from models.work import Work
 from sms.notices import Transition, notifies, queue_notices
-from sms.outbox import among, insert_rows
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000
@@ -186,7 +187,7 @@ class Batch:
 
 
 def apply_updates(
-    session: Session,
+    work: Work,
     items: list[Any],
     *,
     agency_id: int | None,
@@ -206,22 +207,22 @@ def apply_updates(
             result.reject(index, str(exc))
     if not parsed:
         return result
-    batch = _load(session, parsed, agency_id, hash_key)
+    batch = _load(work.session, parsed, agency_id, hash_key)
     for index, one in parsed:
         _apply_one(batch, result, index, one)
-    _write(session, batch, source, now, default_language)
+    _write(work, batch, source, now, default_language)
     return result
 
 
-def apply_and_commit(session: Session, items: list[Any], **options: Any) -> FeedResult:
+def apply_and_commit(work: Work, items: list[Any], **options: Any) -> FeedResult:
     """Apply a batch in its own transaction, retrying when it collides with another batch."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            result = apply_updates(session, items, **options)
-            session.commit()
+            result = apply_updates(work, items, **options)
+            work.commit()
             return result
         except DBAPIError as exc:
-            session.rollback()
+            work.rollback()
             if not retryable(exc):
                 raise
             log.info("feed batch collided (%s), attempt %d", _state(exc), attempt)
@@ -325,10 +326,9 @@ def _transition(batch: Batch, document: DocState, one: StatusUpdate) -> None:
         document.reminders_sent, document.needs_call = 0, False
 
 
-def _write(
-    session: Session, batch: Batch, source: str, now: datetime, default_language: str
-) -> None:
+def _write(work: Work, batch: Batch, source: str, now: datetime, default_language: str) -> None:
     """Insert new documents, update changed ones, record events, then queue the notices."""
+    session = work.session
     fresh = sorted((d for d in batch.documents.values() if d.id is None), key=_by_reference)
     if fresh:
         ids = insert_rows(session, Document, [_document_row(d, now) for d in fresh])
@@ -347,7 +347,7 @@ def _write(
         for (d, _old, new, _at), eid in zip(batch.events, event_ids, strict=True)
         if notifies(d.kind, new)
     ]
-    queue_notices(session, transitions, default_language)
+    queue_notices(work, transitions, default_language)
 
 
 def _by_reference(document: DocState) -> str:

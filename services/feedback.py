@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Booking, Feedback
+from models import Booking, BookingStatus, Centre, County, Feedback, Slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +49,41 @@ def give(session: Session, rating: Rating) -> Feedback | None:
     session.add(feedback)
     session.flush()
     return feedback
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A recent booking its owner may rate."""
+
+    booking_id: int
+    centre_id: int
+    centre: str
+    starts_at: datetime
+
+
+def visits_to_rate(session: Session, phone: str, since: datetime, now: datetime) -> list[Visit]:
+    """A phone's bookings that started since `since` and have no feedback yet, newest first."""
+    rated = select(Feedback.booking_id).where(Feedback.booking_id.is_not(None))
+    query = (
+        select(Booking.id, Slot.centre_id, Centre.name, Slot.starts_at)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Centre, Centre.id == Slot.centre_id)
+        .where(Booking.phone == phone, Booking.status != BookingStatus.CANCELLED)
+        .where(Slot.starts_at >= since, Slot.starts_at <= now, Booking.id.not_in(rated))
+        .order_by(Slot.starts_at.desc())
+        .limit(5)
+    )
+    return [Visit(*row) for row in session.execute(query)]
+
+
+def counties(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of the counties with an open centre, by name."""
+    ids = select(Centre.county_id).where(Centre.active)
+    query = select(County.id, County.name).where(County.id.in_(ids)).order_by(County.name)
+    return [(id_, name) for id_, name in session.execute(query)]
+
+
+def centres(session: Session, county_id: int) -> list[tuple[int, str]]:
+    """(id, name) of a county's open centres, by name."""
+    query = select(Centre.id, Centre.name).where(Centre.active, Centre.county_id == county_id)
+    return [(id_, name) for id_, name in session.execute(query.order_by(Centre.name))]

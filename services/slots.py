@@ -22,7 +22,6 @@ from models import (
     Slot,
 )
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
 CHUNK = 500
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
@@ -53,9 +52,9 @@ def horizon_days(session: Session, start: date, count: int) -> list[date]:
     return [day for day in days if day not in holidays]
 
 
-def _starts(day: date, hours: OpeningHours, minutes: int) -> list[datetime]:
-    local = datetime.combine(day, hours.opens, NAIROBI)
-    closes = datetime.combine(day, hours.closes, NAIROBI)
+def _starts(day: date, hours: OpeningHours, minutes: int, tz: ZoneInfo) -> list[datetime]:
+    local = datetime.combine(day, hours.opens, tz)
+    closes = datetime.combine(day, hours.closes, tz)
     starts = []
     while local + timedelta(minutes=minutes) <= closes:
         starts.append(local.astimezone(UTC))
@@ -64,10 +63,10 @@ def _starts(day: date, hours: OpeningHours, minutes: int) -> list[datetime]:
 
 
 def _existing(
-    session: Session, first: date, last: date, centre_id: int | None, service_id: int | None
+    session: Session, days: list[date], tz: ZoneInfo, centre_id: int | None, service_id: int | None
 ) -> set[tuple[int, int, datetime]]:
-    since = datetime.combine(first, datetime.min.time(), NAIROBI)
-    until = datetime.combine(last + timedelta(days=1), datetime.min.time(), NAIROBI)
+    since = datetime.combine(days[0], datetime.min.time(), tz)
+    until = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), tz)
     query = select(Slot.centre_id, Slot.service_id, Slot.starts_at).where(
         Slot.starts_at >= since, Slot.starts_at < until
     )
@@ -99,6 +98,7 @@ def extend_slots(
     *,
     start: date,
     count: int,
+    tz: ZoneInfo,
     centre_id: int | None = None,
     day: date | None = None,
     service_id: int | None = None,
@@ -108,7 +108,7 @@ def extend_slots(
     `centre_id`, `day` and `service_id` narrow the work to one centre, day or service.
     """
     days = [d for d in horizon_days(session, start, count) if day is None or d == day]
-    existing = _existing(session, days[0], days[-1], centre_id, service_id) if days else set()
+    existing = _existing(session, days, tz, centre_id, service_id) if days else set()
     offers = session.execute(_open_offers(centre_id, service_id)).all()
     hours = {(h.centre_id, h.weekday): h for h in session.scalars(select(OpeningHours))}
     centre_holidays = select(Holiday.centre_id, Holiday.day).where(Holiday.centre_id.is_not(None))
@@ -119,7 +119,7 @@ def extend_slots(
             opening = hours.get((offer.centre_id, each.weekday()))
             if opening is None or (offer.centre_id, each) in closed:
                 continue
-            for starts_at in _starts(each, opening, minutes):
+            for starts_at in _starts(each, opening, minutes, tz):
                 if (offer.centre_id, offer.service_id, starts_at) not in existing:
                     rows.append(
                         {
@@ -153,12 +153,13 @@ class _Rules:
     minutes: dict[int, int]
     hours: dict[tuple[int, int], OpeningHours]
     holidays: dict[tuple[int | None, date], str]
+    tz: ZoneInfo
 
     def why_closed(self, slot: Slot) -> str | None:
         """Return why `slot` may take no bookings, or None when it is open."""
         if (slot.centre_id, slot.service_id) not in self.offers:
             return "the service is no longer offered there"
-        local = slot.starts_at.astimezone(NAIROBI)
+        local = slot.starts_at.astimezone(self.tz)
         holiday = self.holidays.get((None, local.date())) or self.holidays.get(
             (slot.centre_id, local.date())
         )
@@ -177,7 +178,7 @@ class _Rules:
         return None
 
 
-def _rules(session: Session) -> _Rules:
+def _rules(session: Session, tz: ZoneInfo) -> _Rules:
     offers = {
         (offer.centre_id, offer.service_id): offer.capacity_per_slot
         for offer, _ in session.execute(_open_offers())
@@ -185,13 +186,14 @@ def _rules(session: Session) -> _Rules:
     minutes = {sid: m for sid, m in session.execute(select(Service.id, Service.slot_minutes))}
     hours = {(h.centre_id, h.weekday): h for h in session.scalars(select(OpeningHours))}
     holidays = {(h.centre_id, h.day): h.name for h in session.scalars(select(Holiday))}
-    return _Rules(offers, minutes, hours, holidays)
+    return _Rules(offers, minutes, hours, holidays, tz)
 
 
 def reconcile_slots(
     session: Session,
     *,
     now: datetime,
+    tz: ZoneInfo,
     centre_id: int | None = None,
     day: date | None = None,
     service_id: int | None = None,
@@ -208,9 +210,9 @@ def reconcile_slots(
     if service_id is not None:
         query = query.where(Slot.service_id == service_id)
     if day is not None:
-        start = datetime.combine(day, datetime.min.time(), NAIROBI)
+        start = datetime.combine(day, datetime.min.time(), tz)
         query = query.where(Slot.starts_at >= start, Slot.starts_at < start + timedelta(days=1))
-    rules, changes = _rules(session), SlotChanges()
+    rules, changes = _rules(session, tz), SlotChanges()
     closing: dict[int, str] = {}
     resize: dict[int, list[int]] = {}
     for slot in session.scalars(query.order_by(Slot.id)):

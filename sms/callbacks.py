@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from ops.wiring import db, services
-from services.identity import InvalidPhone, mask_phone, normalise_phone
+from identifiers.numbers import InvalidPhone, mask_phone, normalise_phone
 from sms import optouts
 from sms.keywords import record_inbound, respond
 from sms.reports import receive_report
+from web.auth import callback_authorised
+from web.requests import commit, db, runtime, work
 
 bp = Blueprint("sms_callbacks", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)
@@ -19,33 +19,28 @@ log = logging.getLogger(__name__)
 
 @bp.before_request
 def _check_token() -> None:
-    expected = services().settings.at_callback_token
-    given = request.args.get("token", "")
-    # An unset token refuses everything rather than accepting anyone.
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        log.warning("sms callback %s refused: bad token", request.path)
+    if not callback_authorised():
         abort(403)
 
 
 @bp.post("/delivery-reports")
 def delivery_reports() -> Response:
     """Update a message from AT's delivery report; replays change nothing."""
-    found = services()
+    found = runtime()
     outcome = receive_report(db(), found.redis, request.form, found.settings)
-    db().commit()
+    commit()
     return jsonify(result=outcome)
 
 
 @bp.post("/inbound")
 def inbound() -> Response:
     """Store an inbound SMS once per AT id, act on its keyword and queue the reply."""
-    session = db()
-    message = record_inbound(session, request.form)
+    message = record_inbound(db(), request.form)
     if message is None:
         return jsonify(result="duplicate or ignored")
-    found = services()
-    action = respond(session, found.redis, found.settings, message)
-    session.commit()
+    found = runtime()
+    action = respond(work(), found.redis, found.settings, message)
+    commit()
     log.info("inbound sms from %s: %s", mask_phone(message.phone), action)
     return jsonify(result=action)
 
@@ -58,5 +53,5 @@ def opt_outs() -> Response:
     except InvalidPhone:
         return jsonify(result="ignored: not a Kenyan mobile number")
     optouts.add(db(), phone, optouts.AT_OPTOUT, "at")
-    db().commit()
+    commit()
     return jsonify(result="opted out")

@@ -11,10 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
+from identifiers.numbers import InvalidPhone, normalise_phone
 from models import Document, InboundMessage
-from services.identity import InvalidPhone, normalise_phone
+from models.work import Work
 from sms import optouts
-from sms.notices import languages
+from sms.languages import languages
 from sms.outbox import queue_message
 from sms.ratelimit import allow_reply
 from sms.templates import kind_values, render, status_words
@@ -71,8 +72,9 @@ def record_inbound(session: Session, form: Mapping[str, str]) -> InboundMessage 
     return inbound
 
 
-def respond(session: Session, redis: Redis, settings: Settings, inbound: InboundMessage) -> str:
+def respond(work: Work, redis: Redis, settings: Settings, inbound: InboundMessage) -> str:
     """Act on an inbound SMS and queue the reply (rate-limited per number); return the action."""
+    session = work.session
     parsed = parse(inbound.text)
     inbound.keyword, inbound.matched = parsed.keyword, parsed.action != "other"
     preferred = languages(session, [inbound.phone], settings.default_language)[inbound.phone]
@@ -83,7 +85,7 @@ def respond(session: Session, redis: Redis, settings: Settings, inbound: Inbound
         summary = "Asked for help by SMS" if parsed.action == "help" else "SMS staff should read"
         open_ticket(session, SMS_HELP, inbound.phone, summary, inbound_id=inbound.id)
     if allow_reply(redis, inbound.phone, settings.sms_replies_per_hour):
-        queue_message(session, recipient=inbound.phone, body=body, kind="reply",
+        queue_message(work, recipient=inbound.phone, body=body, kind="reply",
                       idempotency_key=f"reply:{inbound.at_id}", language=language)  # fmt: skip
     return parsed.action
 

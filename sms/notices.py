@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Centre, DocumentKind, DocumentStatus, LanguagePreference, MessageClass
-from services.codes import ALPHABET
-from sms.outbox import among, queue_messages
+from identifiers.codes import ALPHABET
+from models import Centre, DocumentKind, DocumentStatus, MessageClass
+from models.work import Work
+from sms.languages import languages
+from sms.outbox import queue_messages
 from sms.segments import count
-from sms.templates import kind_values, language_of, render
+from sms.templates import kind_values, render
 
 
 def notifies(kind: str, status: str) -> bool:
@@ -38,18 +40,6 @@ class Transition:
     event_id: int
 
 
-def languages(session: Session, phones: Iterable[str], default: str) -> dict[str, str]:
-    """The language each phone chose, or `default`."""
-    wanted = list(set(phones))
-    rows = session.execute(
-        select(LanguagePreference.phone, LanguagePreference.language).where(
-            among(session, LanguagePreference.phone, wanted)
-        )
-    ).all()
-    chosen = dict(rows)
-    return {phone: language_of(chosen.get(phone, default)) for phone in wanted}
-
-
 def centre_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     """Names of the centres `ids`."""
     wanted = [i for i in set(ids) if i is not None]
@@ -64,7 +54,7 @@ def notice_text(transition: Transition, language: str, centre: str, code: str) -
 
 
 def new_codes(count: int, length: int = 6) -> list[str]:
-    """`count` random codes like services.codes.new_code, from one read of the OS's randomness.
+    """`count` random codes like identifiers.codes.new_code, from one read of the OS's randomness.
 
     A feed batch needs a thousand at once; one system call per character was a tenth of it.
     """
@@ -91,10 +81,11 @@ def notice_row(transition: Transition, language: str, centre: str, code: str) ->
             "encoding": segments.encoding, "parts": segments.parts}  # fmt: skip
 
 
-def queue_notices(session: Session, transitions: list[Transition], default_language: str) -> None:
+def queue_notices(work: Work, transitions: list[Transition], default_language: str) -> None:
     """Queue one notice per transition just recorded (keyed by its new event id)."""
     if not transitions:
         return
+    session = work.session
     langs = languages(session, (t.owner_phone for t in transitions), default_language)
     centres = centre_names(session, (t.centre_id for t in transitions))
     rows = [
@@ -102,4 +93,4 @@ def queue_notices(session: Session, transitions: list[Transition], default_langu
         for t, code in zip(transitions, new_codes(len(transitions)), strict=True)
     ]
     # Each key names an event this transaction has just inserted, so it cannot exist yet.
-    queue_messages(session, rows, new_keys=True)
+    queue_messages(work, rows, new_keys=True)

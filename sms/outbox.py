@@ -2,64 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 
-import psycopg
-from psycopg import sql
 from sqlalchemy import (
-    Column,
-    ColumnElement,
-    Connection,
-    Table,
-    any_,
-    bindparam,
-    event,
-    insert,
     select,
-    text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from models import Message, MessageClass
-
-PENDING_KEY = "outbox_pending"
-BULK_PENDING_KEY = "outbox_pending_bulk"
-Dispatch = Callable[[list[int]], None]
+from models.bulk import among, insert_rows
+from models.work import Lane, Work
 
 
-def dialect_of(executor: Session | Connection) -> str:
-    """The database dialect a session or connection talks to."""
-    if isinstance(executor, Connection):
-        return str(executor.dialect.name)
-    return str(executor.get_bind().dialect.name)
-
-
-def among(
-    executor: Session | Connection, column: Any, values: Iterable[Any]
-) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL one array parameter, not a parameter per value."""
-    wanted = list(values)
-    if dialect_of(executor) == "postgresql":
-        return cast(
-            ColumnElement[bool], column == any_(bindparam(None, wanted, ARRAY(column.type)))
-        )
-    return cast(ColumnElement[bool], column.in_(wanted))
-
-
-def is_bulk(message_class: str, broadcast_id: int | None) -> bool:
+def lane_of(message_class: str, broadcast_id: int | None) -> Lane:
     """Broadcasts and awareness messages wait behind transactional ones."""
-    return broadcast_id is not None or message_class == MessageClass.AWARENESS
-
-
-def _remember(session: Session, ids: Sequence[int], *, bulk: bool) -> None:
-    session.info.setdefault(BULK_PENDING_KEY if bulk else PENDING_KEY, []).extend(ids)
+    if broadcast_id is not None or message_class == MessageClass.AWARENESS:
+        return Lane.BULK
+    return Lane.TRANSACTIONAL
 
 
 def queue_message(
-    session: Session,
+    work: Work,
     *,
     recipient: str,
     body: str,
@@ -73,6 +35,7 @@ def queue_message(
     verification_code: str | None = None,
 ) -> Message:
     """Add a message unless its idempotency key exists; it is enqueued after the commit."""
+    session = work.session
     existing = session.scalars(
         select(Message).where(Message.idempotency_key == idempotency_key)
     ).first()
@@ -85,76 +48,17 @@ def queue_message(
     )  # fmt: skip
     session.add(message)
     session.flush()
-    _remember(session, [message.id], bulk=is_bulk(message_class, broadcast_id))
+    work.send_after_commit([message.id], lane_of(message_class, broadcast_id))
     return message
 
 
-def allocate_ids(session: Session, table: str, count: int) -> list[int] | None:
-    """Reserve `count` ids from a PostgreSQL sequence (None elsewhere).
-
-    Known ids let bulk inserts skip RETURNING, so the driver sends one short statement many
-    times instead of one huge statement per thousand rows.
-    """
-    if count == 0 or session.get_bind().dialect.name != "postgresql":
-        return None
-    query = text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
-    return [int(i) for i in session.scalars(query, {"t": table, "n": count})]
-
-
-def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows of `model` in bulk and return their ids in order."""
-    ids = allocate_ids(session, model.__tablename__, len(rows))
-    if ids is None:
-        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
-        return [int(i) for i in session.scalars(statement, rows)]
-    copy_rows(session, model.__table__, [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
-    return ids
-
-
-def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Write rows with PostgreSQL's COPY: a tenth of the cost of one INSERT per row.
-
-    Columns a row leaves out get their Python-side default (evaluated once for the batch).
-    """
-    dialect = session.get_bind().dialect
-    given = sorted(set().union(*rows))
-    defaults = {
-        c.name: _default_value(c)
-        for c in table.columns
-        if c.name not in given and c.default is not None
-    }
-    names = [*given, *defaults]
-    processors = [table.c[name].type.bind_processor(dialect) for name in names]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
-    )
-    raw: Any = session.connection().connection.driver_connection
-    try:
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                values = [row.get(name) for name in given] + list(defaults.values())
-                copy.write_row([p(v) if p else v for p, v in zip(processors, values, strict=True)])
-    except psycopg.Error as exc:
-        # Raise what SQLAlchemy would (IntegrityError...), so callers handle one family.
-        raise DBAPIError.instance(str(statement), None, exc, psycopg.Error) from exc
-
-
-def _default_value(column: Column[Any]) -> Any:
-    default = column.default
-    if getattr(default, "is_callable", False):
-        return default.arg(None)  # type: ignore[union-attr]
-    return getattr(default, "arg", None)
-
-
-def queue_messages(
-    session: Session, rows: list[dict[str, Any]], *, new_keys: bool = False
-) -> list[int]:
+def queue_messages(work: Work, rows: list[dict[str, Any]], *, new_keys: bool = False) -> list[int]:
     """Insert many messages (dicts of Message columns) at once, skipping known keys.
 
     `new_keys` says every key names something created in this transaction (a new event id),
     so none can exist yet and the lookup is skipped.
     """
-    known: set[str] = set()
+    session, known = work.session, set[str]()
     if not new_keys:
         keys = [row["idempotency_key"] for row in rows]
         lookup = select(Message.idempotency_key).where(
@@ -165,31 +69,12 @@ def queue_messages(
     if not fresh:
         return []
     ids = insert_rows(session, Message, fresh)
-    for bulk in (False, True):
-        chosen = [i for i, row in zip(ids, fresh, strict=True) if _row_is_bulk(row) == bulk]
-        _remember(session, chosen, bulk=bulk)
+    for lane in Lane:
+        chosen = [i for i, row in zip(ids, fresh, strict=True) if _row_lane(row) == lane]
+        if chosen:
+            work.send_after_commit(chosen, lane)
     return ids
 
 
-def _row_is_bulk(row: dict[str, Any]) -> bool:
-    return is_bulk(row.get("message_class", MessageClass.TRANSACTIONAL), row.get("broadcast_id"))
-
-
-def install_dispatch(
-    factory: sessionmaker[Session], dispatch: Dispatch, *, bulk: Dispatch | None = None
-) -> None:
-    """Call `dispatch` (and `bulk` for bulk-lane ids) once the queuing transaction commits."""
-
-    @event.listens_for(factory, "after_commit")
-    def _after_commit(session: Session) -> None:
-        ids = session.info.pop(PENDING_KEY, [])
-        bulk_ids = session.info.pop(BULK_PENDING_KEY, [])
-        if ids:
-            dispatch(ids)
-        if bulk_ids:
-            (bulk or dispatch)(bulk_ids)
-
-    @event.listens_for(factory, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop(PENDING_KEY, None)
-        session.info.pop(BULK_PENDING_KEY, None)
+def _row_lane(row: dict[str, Any]) -> Lane:
+    return lane_of(row.get("message_class", MessageClass.TRANSACTIONAL), row.get("broadcast_id"))

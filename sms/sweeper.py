@@ -2,54 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from redis import Redis
-from rq import Queue
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from models import Broadcast, BroadcastStatus, Message, MessageStatus, utcnow
-from sms.dispatch import enqueue_messages, forget_stale, waiting
-from sms.outbox import is_bulk
+from models import Broadcast, BroadcastStatus, Message, MessageStatus
+from models.work import Lane
+from sms.outbox import lane_of
 
 S = MessageStatus
 PAGE = 5000
 MAX_PAGES = 200
+# The ids among a page whose send job still waits in a queue: left alone, not doubled.
+Waiting = Callable[[list[int]], set[int]]
 
 
-def sweep(
+def due_messages(
     factory: sessionmaker[Session],
-    queues: dict[str, Queue],
     settings: Settings,
-    now: datetime | None = None,
+    now: datetime,
+    waiting: Waiting,
     limit: int = 50_000,
-) -> int:
-    """Re-enqueue messages left pending, due for a retry, or whose sending lease expired.
-
-    Messages whose job still waits in a queue are left alone, so a backlog is not doubled.
-    """
-    now = now or utcnow()
-    redis: Redis = queues[next(iter(queues))].connection
+) -> dict[Lane, list[int]]:
+    """Messages left pending, due for a retry, or whose sending lease expired, by lane."""
     with factory.begin() as session:
         expire_leases(session, now)
-    forget_stale(redis)
-    found = {False: list[int](), True: list[int]()}
+    found: dict[Lane, list[int]] = {lane: [] for lane in Lane}
     after, pages = 0, 0
     while sum(map(len, found.values())) < limit and pages < MAX_PAGES:
         with factory() as session:
             rows = session.execute(due_query(now, settings, after).limit(PAGE)).all()
         if not rows:
             break
-        idle = waiting(redis, [row.id for row in rows])
+        idle = waiting([row.id for row in rows])
         for row in rows:
             if row.id not in idle:
-                found[is_bulk(row.message_class, row.broadcast_id)].append(row.id)
+                found[lane_of(row.message_class, row.broadcast_id)].append(row.id)
         after, pages = rows[-1].id, pages + 1
-    for bulk, ids in found.items():
-        enqueue_messages(queues, ids[:limit], bulk=bulk, batch_size=settings.sms_batch_size)
-    return sum(len(ids[:limit]) for ids in found.values())
+    return {lane: ids[:limit] for lane, ids in found.items()}
 
 
 def expire_leases(session: Session, now: datetime) -> None:

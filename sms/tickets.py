@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from identifiers.numbers import mask_phone
 from models import Message, MessageStatus, Ticket, utcnow
 from models.db import serialise
-from services.identity import mask_phone
 
 UNCOLLECTED = "uncollected"
 SMS_FAILING = "sms_failing"

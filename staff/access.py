@@ -14,9 +14,9 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from models import Role, StaffUser
-from ops.wiring import db
 from services import audit
 from services.staff_accounts import has_role, session_stamp
+from web.requests import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()

@@ -28,10 +28,10 @@ from models import (
     Service,
     utcnow,
 )
-from ops.wiring import db, services
 from services import administration as admin
 from services import audit
 from staff.access import html_errors, protect_forms, record, requires
+from web.requests import commit, db, rollback, runtime
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff/admin")
 bp.before_request(protect_forms)
@@ -40,7 +40,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def done(message: str, target: str) -> Response:
-    db().commit()
+    commit()
     flash(message, "ok")
     return redirect(target)
 
@@ -48,7 +48,7 @@ def done(message: str, target: str) -> Response:
 @bp.errorhandler(ValueError)
 def _refused(exc: ValueError) -> Response:
     """Roll the change back and show why it was refused on the form it came from."""
-    db().rollback()
+    rollback()
     flash(str(exc) or "that value is not valid", "error")
     return redirect(request.referrer or url_for("staff_admin.centres"))
 
@@ -76,7 +76,7 @@ def required(name: str, label: str) -> int:
 
 
 def _local() -> tuple[ZoneInfo, datetime]:
-    tz = ZoneInfo(services().settings.timezone)
+    tz = runtime().settings.tz
     return tz, datetime.now(tz)
 
 
@@ -89,7 +89,7 @@ def _apply(
         db(),
         now=utcnow(),
         today=now.date(),
-        horizon=services().settings.slot_horizon_days,
+        horizon=runtime().settings.slot_horizon_days,
         tz=tz,
         centre_id=centre_id,
         day=day,

@@ -7,11 +7,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from models import Agency, AgencyKey, Role, StaffUser, utcnow
-from ops.wiring import db
 from services import administration as admin
 from services import agency_keys, staff_accounts
 from staff.access import me, record, requires
 from staff.admin import bp, done, required
+from web.requests import commit, db
 
 
 @bp.get("/keys")
@@ -37,7 +37,7 @@ def create_key() -> Response:
         raise admin.AdminError("choose an agency from the list")
     key = agency_keys.create_key(db(), agency.code, request.form.get("label", "")[:80])
     record("key_create", f"agency_key:{key[:10]}", agency=agency.code)
-    db().commit()
+    commit()
     response = make_response(render_template("staff/admin_key_once.html", key=key, agency=agency))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

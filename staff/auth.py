@@ -9,10 +9,10 @@ from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from models import utcnow
-from ops.wiring import db, services
 from services.staff_accounts import LoginResult, authenticate
 from staff import throttle
 from staff.access import html_errors, identity, me, protect_forms, record
+from web.requests import commit, db, runtime
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
 bp.before_request(protect_forms)
@@ -34,12 +34,12 @@ def login_form() -> str:
 @bp.post("/login")
 def login() -> Response | tuple[str, int]:
     """Check the password, lock after repeated failures, and audit every attempt."""
-    found, settings = services(), services().settings
+    found, settings = runtime(), runtime().settings
     username = request.form.get("username", "")[:60]
     address = request.remote_addr or "unknown"
     if throttle.refused(found.redis, address, settings.login_ip_max_failures):
         record("login_throttled", username)
-        db().commit()
+        commit()
         minutes = settings.login_ip_window_minutes
         flash(f"Too many failed logins from this address: try again in {minutes} minutes.", "error")
         return render_template("staff/login.html", username=username), 429
@@ -55,13 +55,13 @@ def login() -> Response | tuple[str, int]:
         if result != LoginResult.INACTIVE:  # a switched-off account needed the right password
             throttle.count_failure(found.redis, address, settings.login_ip_window_minutes * 60)
         record(f"login_{result}", username)
-        db().commit()
+        commit()
         flash(MESSAGES[result], "error")
         return render_template("staff/login.html", username=username), 401
     session.clear()  # a fresh session on login: no fixation
     login_user(identity(user))
     record("login", user.username)
-    db().commit()
+    commit()
     return redirect(_next_url())
 
 
@@ -75,7 +75,7 @@ def _next_url() -> str:
 def logout() -> Response:
     """End the staff member's session."""
     record("logout", me().username)
-    db().commit()
+    commit()
     logout_user()
     session.clear()
     return redirect(url_for("staff_auth.login_form"))

@@ -5,20 +5,21 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from identifiers.numbers import mask_phone
 from jobs.broadcasts import enqueue_fan_out
 from models import Broadcast, Centre, Constituency, MessageClass, Role, StaffUser, utcnow
-from ops.wiring import db, services
+from models.work import Lane
 from services import audiences, broadcasts
 from services.broadcasts import count_parts
-from services.identity import mask_phone
-from sms.dispatch import enqueue_messages
 from staff.access import html_errors, me, protect_forms, record, requires
+from web.requests import commit, db, rollback, runtime, work
 
 bp = Blueprint("staff_bulk", __name__, url_prefix="/staff/broadcasts")
 bp.before_request(protect_forms)
@@ -47,7 +48,7 @@ def new() -> str:
         "staff/compose.html",
         centres=session.scalars(select(Centre).where(Centre.active).order_by(Centre.name)).all(),
         constituencies=session.scalars(select(Constituency).order_by(Constituency.name)).all(),
-        settings=services().settings,
+        settings=runtime().settings,
     )
 
 
@@ -127,7 +128,7 @@ def schedule_time(raw: str, tz: ZoneInfo, now: datetime) -> datetime | None:
 @requires(Role.SUPERVISOR)
 def compose() -> Response | tuple[str, int]:
     """Create a draft from the form and show its preview."""
-    tz, form = ZoneInfo(services().settings.timezone), request.form
+    tz, form = runtime().settings.tz, request.form
     try:
         audience = _audience(tz)
         audiences.exclude(db(), audience, form.get("message_class", ""))
@@ -151,7 +152,7 @@ def compose() -> Response | tuple[str, int]:
         audience=audience.label,
         message_class=broadcast.message_class,
     )
-    db().commit()
+    commit()
     return redirect(url_for("staff_bulk.show", broadcast_id=broadcast.id))
 
 
@@ -167,7 +168,7 @@ def _locked(broadcast_id: int) -> Broadcast:
 @requires(Role.SUPERVISOR)
 def show(broadcast_id: int) -> str:
     """Show a broadcast: preview, exclusions, approval, progress and failures."""
-    broadcast, settings = _broadcast(broadcast_id), services().settings
+    broadcast, settings = _broadcast(broadcast_id), runtime().settings
     found = broadcasts.preview(
         db(),
         broadcast,
@@ -184,13 +185,13 @@ def show(broadcast_id: int) -> str:
         needs_approval=broadcasts.needs_approval(broadcast, settings.broadcast_approval_threshold),
         failures=broadcasts.failure_reasons(db(), broadcast.id),
         me=me(),
-        tz=ZoneInfo(settings.timezone),
+        tz=settings.tz,
     )
 
 
 def _act(broadcast: Broadcast, action: str, message: str, **detail: object) -> Response:
     record(action, f"broadcast:{broadcast.id}", **detail)
-    db().commit()
+    commit()
     flash(message, "ok")
     return redirect(url_for("staff_bulk.show", broadcast_id=broadcast.id))
 
@@ -198,7 +199,7 @@ def _act(broadcast: Broadcast, action: str, message: str, **detail: object) -> R
 @bp.errorhandler(broadcasts.BroadcastError)
 def _refused(exc: broadcasts.BroadcastError) -> Response:
     """Show why a step was refused on the broadcast's page; nothing was changed."""
-    db().rollback()
+    rollback()
     flash(str(exc), "error")
     broadcast_id = (request.view_args or {}).get("broadcast_id", 0)
     return redirect(url_for("staff_bulk.show", broadcast_id=broadcast_id))
@@ -208,7 +209,7 @@ def _refused(exc: broadcasts.BroadcastError) -> Response:
 @requires(Role.SUPERVISOR)
 def submit(broadcast_id: int) -> Response:
     """Send a small broadcast now, or ask a second supervisor to approve a large one."""
-    broadcast, settings = _locked(broadcast_id), services().settings
+    broadcast, settings = _locked(broadcast_id), runtime().settings
     ready = broadcasts.submit(
         db(),
         broadcast,
@@ -218,10 +219,8 @@ def submit(broadcast_id: int) -> Response:
     )
     if not ready:
         return _act(broadcast, "submit", "Waiting for a second supervisor to approve.")
-    count = broadcast.recipient_count
-    response = _act(broadcast, "send", "Approved and sending.", recipients=count)
-    enqueue_fan_out(services(), broadcast.id, broadcast.scheduled_for)
-    return response
+    _fan_out_after_commit(broadcast, broadcast.scheduled_for)
+    return _act(broadcast, "send", "Approved and sending.", recipients=broadcast.recipient_count)
 
 
 @bp.post("/<int:broadcast_id>/approve")
@@ -232,9 +231,13 @@ def approve(broadcast_id: int) -> Response:
     broadcasts.approve(db(), broadcast, approver_id=me().id, now=utcnow())
     count = broadcast.recipient_count
     record("approve", f"broadcast:{broadcast.id}", recipients=count)
-    response = _act(broadcast, "send", "Approved: sending.", recipients=count)
-    enqueue_fan_out(services(), broadcast.id, broadcast.scheduled_for)
-    return response
+    _fan_out_after_commit(broadcast, broadcast.scheduled_for)
+    return _act(broadcast, "send", "Approved: sending.", recipients=count)
+
+
+def _fan_out_after_commit(broadcast: Broadcast, when: datetime | None = None) -> None:
+    """Start the fan-out once the approval is committed (never before, never on a rollback)."""
+    work().after_commit(partial(enqueue_fan_out, runtime(), broadcast.id, when))
 
 
 @bp.post("/<int:broadcast_id>/reject")
@@ -261,12 +264,10 @@ def resume(broadcast_id: int) -> Response:
     """Resume a paused send: finish the fan-out and enqueue the unsent messages again."""
     broadcast = _locked(broadcast_id)
     unsent = broadcasts.resume(db(), broadcast)
-    response = _act(broadcast, "resume", "Resumed.", unsent=len(unsent))
-    found = services()
-    enqueue_messages(found.queues, unsent, bulk=True, batch_size=found.settings.sms_batch_size)
+    work().send_after_commit(unsent, Lane.BULK)
     if not broadcast.audience.get("fanned_out"):
-        enqueue_fan_out(services(), broadcast.id)
-    return response
+        _fan_out_after_commit(broadcast)
+    return _act(broadcast, "resume", "Resumed.", unsent=len(unsent))
 
 
 @bp.post("/<int:broadcast_id>/cancel")
@@ -286,7 +287,7 @@ def progress(broadcast_id: int) -> Response:
     broadcast = _broadcast(broadcast_id)
     counts = broadcasts.progress(db(), broadcast)
     if broadcasts.finish(db(), broadcast, counts, utcnow()):
-        db().commit()
+        commit()
         counts["status"] = broadcast.status
     return jsonify(counts)
 
@@ -324,7 +325,7 @@ def export(broadcast_id: int) -> Response:
             ]
         )
     record("export", f"broadcast:{broadcast.id}", rows=out.getvalue().count("\n") - 1)
-    db().commit()
+    commit()
     name = f"broadcast-{broadcast.id}.csv"
     return Response(
         out.getvalue(),

@@ -6,9 +6,9 @@ import click
 from flask.cli import AppGroup
 
 from models import Role
-from ops.wiring import services
 from services import audit
 from services.staff_accounts import AccountError, create_user
+from web.requests import runtime
 
 staff_cli = AppGroup("staff", help="Staff accounts of the console.")
 
@@ -19,7 +19,7 @@ staff_cli = AppGroup("staff", help="Staff accounts of the console.")
 @click.password_option(help="At least 10 characters; prompted when not given.")
 def create_admin(username: str, full_name: str, password: str) -> None:
     """Create an administrator account."""
-    with services().session_factory.begin() as session:
+    with runtime().session_factory.begin() as session:
         try:
             user = create_user(
                 session, username=username, full_name=full_name, password=password, role=Role.ADMIN

@@ -13,10 +13,10 @@ from uuid import uuid4
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
+from identifiers.numbers import InvalidPhone, mask_phone, normalise_phone
 from models import Role
-from ops.wiring import db, services
-from services.identity import InvalidPhone, mask_phone, normalise_phone
 from staff.access import html_errors, me, protect_forms, record, requires
+from web.requests import commit, runtime
 
 bp = Blueprint("staff_sim", __name__, url_prefix="/staff/simulator")
 bp.before_request(protect_forms)
@@ -48,7 +48,7 @@ def training_phone(raw: str, prefix: str) -> str:
 @requires(Role.AGENT)
 def page() -> str:
     """Show the phone."""
-    settings = services().settings
+    settings = runtime().settings
     prefix = settings.simulator_phone_prefix
     return render_template(
         "staff/simulator.html",
@@ -60,7 +60,7 @@ def page() -> str:
 
 def _play(session_id: str, phone: str, inputs: list[str]) -> tuple[int, str]:
     """Post one hop to our own USSD callback, adding the secret token here, not in the browser."""
-    settings = services().settings
+    settings = runtime().settings
     form = {
         "sessionId": session_id,
         "phoneNumber": phone,
@@ -76,11 +76,11 @@ def _play(session_id: str, phone: str, inputs: list[str]) -> tuple[int, str]:
 
 
 def _save(session_id: str, state: dict[str, Any], text: str) -> None:
-    store, key = services().redis, KEY.format(session_id)
+    store, key = runtime().redis, KEY.format(session_id)
     if text.startswith("END"):
         store.delete(key)
     else:
-        store.set(key, json.dumps(state), ex=services().settings.ussd_session_ttl)
+        store.set(key, json.dumps(state), ex=runtime().settings.ussd_session_ttl)
 
 
 def _answer(session_id: str, status: int, text: str) -> Response:
@@ -98,7 +98,7 @@ def start() -> tuple[Response, int] | Response:
         return jsonify(error=str(exc)), 400
     session_id = f"sim-{uuid4().hex}"
     record("simulator_start", f"ussd:{session_id}", phone=mask_phone(phone))
-    db().commit()
+    commit()
     state = {"staff": me().id, "phone": phone, "inputs": []}
     status, text = _play(session_id, phone, [])
     _save(session_id, state, text)
@@ -112,7 +112,7 @@ def hop() -> tuple[Response, int] | Response:
     data = request.get_json(silent=True) or {}
     session_id = str(data.get("session", ""))[:60]
     raw = (
-        cast(str | None, services().redis.get(KEY.format(session_id)))
+        cast(str | None, runtime().redis.get(KEY.format(session_id)))
         if session_id.startswith("sim-")
         else None
     )
@@ -129,4 +129,4 @@ def hop() -> tuple[Response, int] | Response:
 
 
 def _prefix() -> str:
-    return services().settings.simulator_phone_prefix
+    return runtime().settings.simulator_phone_prefix

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from models import Centre, MessageClass, Role, Service, Ticket, utcnow
-from ops.wiring import db, services
 from services import reports
 from sms.outbox import queue_message
 from staff.access import html_errors, me, protect_forms, record, requires
 from staff.charts import bar_chart, series_chart
+from web.requests import commit, db, runtime, work
 
 bp = Blueprint(
     "staff",
@@ -30,7 +30,7 @@ html_errors(bp)
 
 
 def _tz() -> ZoneInfo:
-    return ZoneInfo(services().settings.timezone)
+    return runtime().settings.tz
 
 
 def _day(raw: str | None, default: date) -> date:
@@ -170,7 +170,7 @@ def close_ticket(ticket_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("staff.tickets"))
     record("ticket_close", f"ticket:{ticket.id}")
-    db().commit()
+    commit()
     flash(f"Ticket {ticket.id} closed.", "ok")
     return redirect(url_for("staff.tickets"))
 
@@ -188,7 +188,7 @@ def reply(ticket_id: int) -> Response:
         return redirect(url_for("staff.tickets"))
     nonce = request.form.get("nonce", "")[:40] or uuid4().hex  # one send per rendered form
     queue_message(
-        db(),
+        work(),
         recipient=ticket.phone,
         body=body,
         kind="staff_reply",
@@ -196,6 +196,6 @@ def reply(ticket_id: int) -> Response:
         idempotency_key=f"reply:{ticket.id}:{nonce}",
     )
     record("reply", f"ticket:{ticket.id}", length=len(body))
-    db().commit()
+    commit()
     flash("Reply queued.", "ok")
     return redirect(url_for("staff.tickets"))

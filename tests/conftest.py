@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from config import Settings
 from ops.redis import start_embedded
-from ops.wiring import Services
+from ops.runtime import Runtime
 from services import staff_accounts
 from tests import databases
 from tests.databases import TEST_SECRET, RunDatabase
@@ -143,7 +143,7 @@ def settings(test_database: RunDatabase, redis_url: str, tmp_path: Path) -> Sett
     )
 
 
-def _join_one_transaction(found: Services) -> Connection:
+def _join_one_transaction(found: Runtime) -> Connection:
     """Open the test's connection and outer transaction; make every app session join it."""
     databases.allow_savepoints(found.engine)
     conn = found.engine.connect()
@@ -160,7 +160,7 @@ def app(
     """The application on the test database and Redis, left as it found them."""
     application = create_app(settings)
     application.config.update(TESTING=True)
-    found: Services = application.extensions["huduma"]
+    found: Runtime = application.extensions["huduma"]
     conn = None if commits(request) else _join_one_transaction(found)
     try:
         yield application

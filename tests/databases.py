@@ -19,8 +19,8 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from demo.seed import seed_all
 from models import Base
 from models.db import make_engine
-from ops.cli import alembic_config
-from tests.dates import MONDAY
+from models.migrate import alembic_config
+from tests.dates import MONDAY, NAIROBI
 
 TEST_SECRET = "test-secret-key"
 WROTE = "tests.wrote"
@@ -52,7 +52,7 @@ class RunDatabase:
 
 def seed_demo(session: Session, documents: int = 60) -> None:
     """Add the small demo data set: two working days of slots and `documents` applications."""
-    seed_all(session, today=MONDAY, days=2, documents=documents, hash_key=TEST_SECRET)
+    seed_all(session, today=MONDAY, days=2, documents=documents, hash_key=TEST_SECRET, tz=NAIROBI)
 
 
 def postgres_url(base_url: str, slot: int) -> str:

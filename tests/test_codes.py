@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.codes import ALPHABET, booking_reference, new_code, normalise_code
+from identifiers.codes import ALPHABET, booking_reference, new_code, normalise_code
 
 
 def test_codes_use_only_unambiguous_characters():

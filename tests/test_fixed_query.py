@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from models import Document
 from models.fixed import FixedQuery
 from services import status
-from services.languages import preferred, remember
+from sms.languages import preferred, remember
 
 pytestmark = pytest.mark.committed  # lookups on the engines' own pooled connections
 

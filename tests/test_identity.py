@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.identity import (
+from identifiers.numbers import (
     InvalidIdNumber,
     InvalidPhone,
     mask_id_number,

@@ -44,7 +44,9 @@ def test_seed_loads_the_reference_data(seeded, db_session):
 def test_running_the_seed_twice_changes_nothing(seeded, db_session):
     before = _counts(db_session)
     with seeded.extensions["huduma"].session_factory.begin() as session:
-        summary = seed_all(session, today=MONDAY, days=2, documents=60, hash_key=TEST_SECRET)
+        summary = seed_all(
+            session, today=MONDAY, days=2, documents=60, hash_key=TEST_SECRET, tz=NAIROBI
+        )
     assert set(summary.added.values()) == {0}
     assert _counts(db_session) == before
 

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from models import Centre, Holiday, Slot, utcnow
+from app import create_app
+from jobs.slots import open_slots
+from models import Centre, Holiday, OpeningHours, Slot, utcnow
 from services.slots import extend_slots, working_days
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -31,16 +33,16 @@ def test_a_centre_holiday_closes_only_that_centre(seeded, db_session):
     )
     db_session.add(Holiday(day=date(2026, 11, 26), name="Staff training", centre_id=gpo.id))
     db_session.flush()
-    extend_slots(db_session, start=date(2026, 11, 23), count=3)
+    extend_slots(db_session, start=date(2026, 11, 23), count=3, tz=NAIROBI)
     assert date(2026, 11, 26) not in _days_at(db_session, gpo.id)
     assert date(2026, 11, 26) in _days_at(db_session, kibra.id)
 
 
 def test_extending_twice_adds_nothing_the_second_time(seeded, db_session):
-    first = extend_slots(db_session, start=date(2026, 11, 23), count=3)
+    first = extend_slots(db_session, start=date(2026, 11, 23), count=3, tz=NAIROBI)
     total = db_session.scalar(select(func.count(Slot.id)))
     assert first > 0
-    assert extend_slots(db_session, start=date(2026, 11, 23), count=3) == 0
+    assert extend_slots(db_session, start=date(2026, 11, 23), count=3, tz=NAIROBI) == 0
     assert db_session.scalar(select(func.count(Slot.id))) == total
 
 
@@ -52,7 +54,7 @@ def test_cli_extends_slots(runner, seeded):
 @pytest.fixture()
 def job_env(settings, monkeypatch):
     """The worker's services on the test database, rebuilt for this test."""
-    from jobs.context import worker_services
+    from jobs.runtime import runtime as worker_services
 
     for name, value in {
         "APP_ENV": "test",
@@ -91,3 +93,28 @@ def test_the_periodic_job_closes_a_seat_freed_in_a_closed_slot(seeded, job_env, 
     db_session.expire_all()
     left = db_session.get(Slot, slot_id)
     assert left is None or left.capacity == left.booked
+
+
+def test_slots_open_at_the_centres_hours_in_the_configured_time_zone(seeded, settings, db_session):
+    """TIMEZONE decides what "08:00" means; Nairobi is only its default."""
+    lagos = ZoneInfo("Africa/Lagos")  # an hour behind Nairobi all year
+    app = create_app(settings.with_overrides(timezone="Africa/Lagos", slot_horizon_days=15))
+    assert open_slots(app.extensions["huduma"]) > 0
+    gpo = db_session.scalars(select(Centre).where(Centre.code == "GPO")).one()
+    latest = db_session.scalar(select(func.max(Slot.starts_at)).where(Slot.centre_id == gpo.id))
+    first_of_day = db_session.scalar(
+        select(func.min(Slot.starts_at)).where(
+            Slot.centre_id == gpo.id, Slot.starts_at >= latest.replace(hour=0, minute=0)
+        )
+    )
+    opens = gpo_opening(db_session, gpo.id, first_of_day.astimezone(lagos).weekday())
+    assert first_of_day.astimezone(lagos).time() == opens
+    app.extensions["huduma"].dispose()
+
+
+def gpo_opening(db_session, centre_id: int, weekday: int):
+    return db_session.scalar(
+        select(OpeningHours.opens).where(
+            OpeningHours.centre_id == centre_id, OpeningHours.weekday == weekday
+        )
+    )

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from menus.booking import REFUSALS, receipt_text
-from menus.common import WEEKDAYS, HopContext
+from menus.booking import REFUSALS
+from menus.common import GONE
+from menus.context import HopContext
 from menus.registry import build, nodes
 from models import (
     Booking,
@@ -25,10 +26,14 @@ from models import (
     Slot,
     utcnow,
 )
+from models.work import Work
 from services import bookings
 from services.status import PREFIX
-from ussd.engine import BUDGET, N_, State, pages
-from ussd.i18n import gettext_for
+from sms.receipts import receipt_text
+from ussd.engine import BUDGET, State, enter, show
+from ussd.hop import Caller
+from words.dates import WEEKDAYS
+from words.i18n import N_, gettext_for
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 PHONE = "+254711000009"
@@ -39,6 +44,7 @@ INVALID = N_("Invalid choice.")
 SCREEN_FLASHES = {
     "main": [INVALID, N_("Language saved.")],
     "book.time": [INVALID, N_("That time was just taken. Choose another.")],
+    "book.centre": [INVALID, GONE],
     "book.id": [N_("An ID number is 6 to 14 digits.")],
     "status.ref": [N_("Not found. Check the reference.")],
     "verify.code": [N_("A code is 4 to 12 letters and digits.")],
@@ -115,7 +121,8 @@ def _values(db, lang: str) -> tuple[dict[str, str], dict[str, list[dict[str, str
 
 def _context(app, db_session) -> HopContext:
     found = app.extensions["huduma"]
-    return HopContext(db_session, found.redis, found.settings, PHONE, "k", "s", utcnow())
+    caller = Caller(PHONE, "k", "s", "63902", utcnow(), 0.0)
+    return HopContext(caller, Work(db_session), db_session, found.redis, found.settings)
 
 
 def test_the_flash_table_knows_every_refusal_and_notice():
@@ -129,22 +136,34 @@ def _flash(node_id: str, lang: str) -> str:
     return _longest(SCREEN_FLASHES.get(node_id, [INVALID]), lang)
 
 
+def _pages(menus, ctx, state: State, flash: str) -> list[str]:
+    """Every page of a screen as shown, each with the longest note it can carry."""
+    screen = enter(state, menus, ctx)
+    if screen.end:
+        return [screen.text]
+    texts = []
+    for page in range(len(state.breaks)):
+        state.page, state.flash = page, flash
+        texts.append(show(state, menus, ctx).text)
+    return texts
+
+
 @pytest.mark.parametrize("lang", ["en", "sw"])
-def test_every_screen_fits_before_any_cut(seeded, db_session, lang):
+def test_every_screen_fits_before_any_cut(seeded, db_session, lang, caplog):
     data, variants = _values(db_session, lang)
-    menus = build(_context(seeded, db_session))
+    ctx, menus = _context(seeded, db_session), build(seeded.extensions["huduma"]).menus
     for node_id in nodes():
         for variant in variants.get(node_id, [{}]):
             state = State(screen=node_id, data=data | variant, stack=["main"], lang=lang,
                           flash=_flash(node_id, lang))  # fmt: skip
-            for page in pages(state, menus):
+            for page in _pages(menus, ctx, state, _flash(node_id, lang)):
                 assert len(page) <= BUDGET, (node_id, lang, len(page), page)
+    assert [r.getMessage() for r in caplog.records if r.name == "ussd.engine"] == []
 
 
 @pytest.mark.parametrize("lang", ["en", "sw"])
 def test_receipts_fit_one_sms(seeded, db_session, lang):
     _values(db_session, lang)
-    turn = build(_context(seeded, db_session)).turn(State(lang=lang))
     booking = db_session.scalars(select(Booking).where(Booking.idempotency_key == "k")).one()
     for kind in ("booking_receipt", "booking_cancelled"):
-        assert len(receipt_text(turn, booking, kind)) <= 160
+        assert len(receipt_text(booking, kind, lang, NAIROBI)) <= 160

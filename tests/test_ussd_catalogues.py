@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from ussd.i18n import CATALOGUES, DOMAIN
+from words.i18n import CATALOGUES, DOMAIN
 
 
 def _pairs(catalog) -> dict[str, str]:

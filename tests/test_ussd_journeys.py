@@ -18,7 +18,13 @@ from models import (
     Slot,
 )  # fmt: skip
 from tests.ussd_dial import PHONE, Dial
-from ussd.hop import store_of
+from ussd.store import store_for
+
+
+def _store(app):
+    found = app.extensions["huduma"]
+    return store_for(found.settings, found.redis)
+
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 LANGS = {"en": "1", "sw": "2"}  # choices on the language screen
@@ -236,7 +242,7 @@ def test_a_day_that_fills_up_says_so_and_offers_back(app, client, seeded, db_ses
     dial = Dial(client)
     dial.start()
     dial.send(*BOOK)
-    state = store_of(app.extensions["huduma"]).last_state("sess-1")
+    state = _store(app).last_state("sess-1")
     chosen = db_session.get(Slot, int(state.data["slot"]))
     same = (Slot.centre_id == chosen.centre_id, Slot.service_id == chosen.service_id)
     for slot in db_session.scalars(select(Slot).where(*same)):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from app import create_app
 from models import LanguagePreference
-from services.languages import preferred
+from sms.languages import preferred
 from tests.conftest import TEST_TOKEN
 from tests.ussd_dial import PHONE, Dial
 

@@ -8,7 +8,13 @@ import pytest
 
 from menus.registry import nodes
 from tests.ussd_dial import Dial, ready_id_number
-from ussd.hop import store_of
+from ussd.store import store_for
+
+
+def _store(app):
+    found = app.extensions["huduma"]
+    return store_for(found.settings, found.redis)
+
 
 BOOK = ("2", "1", "1", "1", "1", "1")
 READY = "{ready}"  # replaced by the number of a ready ID card
@@ -42,7 +48,7 @@ def _walk(app, screen, path, bad) -> list[str]:
     dial = Dial(app.test_client(), session_id=uuid.uuid4().hex)
     dial.start()
     dial.send(*path)
-    state = store_of(app.extensions["huduma"]).last_state(dial.session_id)
+    state = _store(app).last_state(dial.session_id)
     assert state is not None and state.screen == screen, (path, dial.last)
     return [dial.send(value) for value in bad]
 

@@ -1,4 +1,10 @@
-"""The pure engine: advance a session state by one input; no Flask, Redis or SDK in here."""
+"""The pure engine: advance a session state by one input; no Flask, Redis or SDK in here.
+
+A screen is built once, when the caller arrives on it: its title, the options as shown, the
+value each option stands for and where its pages break are kept in the state. A later input on
+that screen (a choice, More, Back, an invalid key) works on what the caller saw, never on a list
+loaded again, so the number pressed is always the option shown.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,10 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Generic, TypeVar
+
+from words.i18n import N_, Gettext
 
 BUDGET = 160
 MAX_INVALID = 3
@@ -15,13 +23,15 @@ MAX_REBUILT = 20  # inputs replayed at most when a lost session is rebuilt
 BACK, HOME, MORE = "0", "00", "98"
 RESUME = "resume"
 CHOICE = re.compile(r"[0-9]{1,3}")  # ASCII only: "²".isdigit() is True but int("²") fails
+INVALID = N_("Invalid choice.")
+GOODBYE = N_("Too many invalid entries. Goodbye.")
 log = logging.getLogger(__name__)
-N_ = str  # marks a msgid for extraction; translated when the screen is rendered
+C = TypeVar("C")
 
 
 @dataclass(slots=True)
 class State:
-    """Where a caller is: screen, choices so far, the way back, language and counters."""
+    """Where a caller is, what the current screen shows, and the way back."""
 
     screen: str = ""
     data: dict[str, str] = field(default_factory=dict)
@@ -31,11 +41,15 @@ class State:
     page: int = 0
     hop: int = 0
     flash: str = ""
+    title: str = ""
+    labels: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    breaks: list[int] = field(default_factory=list)  # index of each page's first option
 
     def dumps(self) -> str:
         """Serialise to a short JSON string."""
-        fields = {name: getattr(self, name) for name in self.__slots__}  # asdict deep-copies: slow
-        return json.dumps(fields, separators=(",", ":"))
+        found = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies: slow
+        return json.dumps(found, separators=(",", ":"))
 
     @classmethod
     def loads(cls, raw: str) -> State:
@@ -54,11 +68,16 @@ class Screen:
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """A screen's content before numbering, paging and navigation are added."""
+    """A screen's content before numbering, paging and navigation are added.
+
+    `values` are what each option stands for (ids, dates); without them an option's value is
+    its position, "0" for the first.
+    """
 
     title: str
     options: Sequence[str] = ()
     end: bool = False
+    values: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,21 +93,28 @@ class Go:
 
 @dataclass(frozen=True, slots=True)
 class Invalid:
-    """Stay on this screen and say why."""
+    """Stay on this screen, as shown, and say why."""
 
-    reason: str = N_("Invalid choice.")
+    reason: str = INVALID
 
 
-Outcome = Go | Invalid
+@dataclass(frozen=True, slots=True)
+class Again:
+    """Build this screen afresh (what it listed has changed) and say why."""
+
+    reason: str
+
+
+Outcome = Go | Invalid | Again
 
 
 @dataclass(slots=True)
-class Turn:
-    """What a screen's functions see: the state, the hop context and the translator."""
+class Turn(Generic[C]):
+    """What a screen's functions see: the state, the hop's context and the translator."""
 
     state: State
-    ctx: Any
-    gettext: Callable[[str], str]
+    ctx: C
+    gettext: Gettext
 
     @property
     def data(self) -> dict[str, str]:
@@ -99,118 +125,133 @@ class Turn:
         text = self.gettext(msgid)
         return text.format(**values) if values else text
 
+    def picked(self, text: str) -> str | None:
+        """The value of the option `text` picks among those shown, or None."""
+        index = choose(text, len(self.state.labels))
+        return None if index is None else self.state.values[index]
+
 
 @dataclass(frozen=True, slots=True)
-class Node:
+class Node(Generic[C]):
     """A screen: how it looks and what an input on it does."""
 
     id: str
-    view: Callable[[Turn], View]
-    handle: Callable[[Turn, str], Outcome] | None = None
+    view: Callable[[Turn[C]], View]
+    handle: Callable[[Turn[C], str], Outcome] | None = None
     acts: bool = False  # an input here may book, cancel, store or send something
 
 
-@dataclass(slots=True)
-class Menus:
-    """The screens of one service plus what the hop needs (context and catalogues)."""
+@dataclass(frozen=True, slots=True)
+class Menus(Generic[C]):
+    """The screens of one service: their nodes, the root and the catalogues."""
 
-    nodes: Mapping[str, Node]
+    nodes: Mapping[str, Node[C]]
     root: str
-    translator: Callable[[str], Callable[[str], str]]
-    ctx: Any = None
-    nav: Mapping[str, str] = field(default_factory=dict)
+    translator: Callable[[str], Gettext]
 
-    def turn(self, state: State) -> Turn:
-        return Turn(state, self.ctx, self.translator(state.lang))
+    def turn(self, state: State, ctx: C) -> Turn[C]:
+        """The turn one screen function gets."""
+        return Turn(state, ctx, self.translator(state.lang))
+
+    def node(self, screen: str) -> Node[C]:
+        """The node of `screen` (the resume offer is the engine's own)."""
+        return _RESUME_NODE if screen == RESUME else self.nodes[screen]  # type: ignore[return-value]
 
 
-def start(menus: Menus, lang: str) -> tuple[State, Screen]:
+def _resume_view(turn: Turn[object]) -> View:
+    saved = State.loads(turn.data["saved"])
+    what = saved.title.split("\n", 1)[0][:60]
+    title = turn.t(N_("Continue where you left off?"))
+    return View(
+        f"{title}\n{what}" if what else title, [turn.t(N_("Continue")), turn.t(N_("Start again"))]
+    )
+
+
+_RESUME_NODE: Node[object] = Node(RESUME, _resume_view)
+
+
+def start(menus: Menus[C], ctx: C, lang: str) -> tuple[State, Screen]:
     """Open a new session on the root screen."""
     state = State(screen=menus.root, lang=lang)
-    return state, render(state, menus)
+    return state, enter(state, menus, ctx)
 
 
-def offer_resume(saved: State, menus: Menus) -> tuple[State, Screen]:
+def offer_resume(saved: State, menus: Menus[C], ctx: C) -> tuple[State, Screen]:
     """Open a new session that offers to continue a dropped one."""
     state = State(screen=RESUME, lang=saved.lang, data={"saved": saved.dumps()})
-    return state, _resume_screen(state, menus)
+    return state, enter(state, menus, ctx)
 
 
-def _resume_screen(state: State, menus: Menus) -> Screen:
-    turn = menus.turn(state)
-    head = _head(turn, turn.t(N_("Continue where you left off?")))
-    state.flash = ""
-    options = _numbered([turn.t(N_("Continue")), turn.t(N_("Start again"))])
-    return Screen(RESUME, _join(head, options, ""), False)
-
-
-def _resume(state: State, user_input: str, menus: Menus) -> tuple[State, Screen]:
-    if user_input == "1":
+def _resume(state: State, text: str, menus: Menus[C], ctx: C) -> tuple[State, Screen] | None:
+    """Continue the dropped session as it was shown, or start again; None for other input."""
+    if text == "1":
         restored = State.loads(state.data["saved"])
-        restored.hop, restored.invalid, restored.page = state.hop, 0, 0
-        return restored, render(restored, menus)
-    if user_input == "2":
+        restored.hop, restored.invalid = state.hop, 0
+        return restored, show(restored, menus, ctx)
+    if text in ("2", HOME):
         fresh = State(screen=menus.root, lang=state.lang, hop=state.hop)
-        return fresh, render(fresh, menus)
-    state.invalid += 1
-    if state.invalid >= MAX_INVALID:
-        turn = menus.turn(state)
-        return state, Screen(RESUME, turn.t(N_("Too many invalid entries. Goodbye.")), True)
-    state.flash = N_("Invalid choice.")
-    return state, _resume_screen(state, menus)
-
-
-def advance(state: State, user_input: str, menus: Menus) -> tuple[State, Screen]:
-    """Apply one input to `state` and return the next state and screen."""
-    state.hop += 1
-    if state.screen == RESUME:
-        return _resume(state, user_input.strip(), menus)
-    screen = _navigate(state, user_input.strip(), menus)
-    if screen is not None:
-        return state, screen
-    node = menus.nodes[state.screen]
-    outcome = node.handle(menus.turn(state), user_input.strip()) if node.handle else Invalid()
-    if isinstance(outcome, Invalid):
-        return _invalid(state, outcome.reason, menus)
-    return state, go(state, outcome, menus)
-
-
-def rebuild(menus: Menus, lang: str, inputs: Sequence[str]) -> tuple[State, Screen]:
-    """Replay a lost session's inputs from the root, stopping on the first screen that acts."""
-    state, screen = start(menus, lang)
-    for piece in inputs[:MAX_REBUILT]:
-        if screen.end or menus.nodes[state.screen].acts:
-            break  # a guess must never book, cancel or send: show the screen and let them choose
-        state, screen = advance(state, piece, menus)
-    return state, screen
-
-
-def _navigate(state: State, user_input: str, menus: Menus) -> Screen | None:
-    if user_input == HOME and state.screen != menus.root:
-        state.screen, state.stack, state.data, state.page = menus.root, [], {}, 0
-        return render(state, menus)
-    if user_input == BACK and state.stack:
-        state.screen, state.page = state.stack.pop(), 0
-        if state.screen == menus.root:
-            state.data = {}
-        return render(state, menus)
-    if user_input == MORE and state.page + 1 < len(pages(state, menus)):
-        state.page += 1
-        return render(state, menus)
+        return fresh, enter(fresh, menus, ctx)
     return None
 
 
-def _invalid(state: State, reason: str, menus: Menus) -> tuple[State, Screen]:
+def advance(state: State, user_input: str, menus: Menus[C], ctx: C) -> tuple[State, Screen]:
+    """Apply one input to `state` and return the next state and screen."""
+    state.hop += 1
+    text = user_input.strip()
+    resumed = _resume(state, text, menus, ctx) if state.screen == RESUME else None
+    if resumed is not None:
+        return resumed
+    screen = _navigate(state, text, menus, ctx)
+    if screen is not None:
+        return state, screen
+    node = menus.node(state.screen)
+    outcome = node.handle(menus.turn(state, ctx), text) if node.handle else Invalid()
+    if isinstance(outcome, Invalid):
+        return state, _invalid(state, outcome.reason, menus, ctx)
+    if isinstance(outcome, Again):
+        state.flash, state.page = outcome.reason, 0
+        return state, enter(state, menus, ctx)
+    return state, go(state, outcome, menus, ctx)
+
+
+def rebuild(menus: Menus[C], ctx: C, lang: str, inputs: Sequence[str]) -> tuple[State, Screen]:
+    """Replay a lost session's inputs from the root, stopping on the first screen that acts."""
+    state, screen = start(menus, ctx, lang)
+    for piece in inputs[:MAX_REBUILT]:
+        if screen.end or menus.node(state.screen).acts:
+            break  # a guess must never book, cancel or send: show the screen and let them choose
+        state, screen = advance(state, piece, menus, ctx)
+    return state, screen
+
+
+def _navigate(state: State, text: str, menus: Menus[C], ctx: C) -> Screen | None:
+    if text == HOME and state.screen != menus.root:
+        state.screen, state.stack, state.data = menus.root, [], {}
+        return enter(state, menus, ctx)
+    if text == BACK and state.page > 0:
+        state.page -= 1
+        return show(state, menus, ctx)
+    if text == BACK and state.stack:
+        state.screen = state.stack.pop()
+        if state.screen == menus.root:
+            state.data = {}
+        return enter(state, menus, ctx)
+    if text == MORE and state.page + 1 < len(state.breaks):
+        state.page += 1
+        return show(state, menus, ctx)
+    return None
+
+
+def _invalid(state: State, reason: str, menus: Menus[C], ctx: C) -> Screen:
     state.invalid += 1
-    turn = menus.turn(state)
     if state.invalid >= MAX_INVALID:
-        return state, Screen(state.screen, turn.t(N_("Too many invalid entries. Goodbye.")), True)
+        return Screen(state.screen, menus.turn(state, ctx).t(GOODBYE), True)
     state.flash = reason
-    return state, render(state, menus)
+    return show(state, menus, ctx)
 
 
-def go(state: State, outcome: Go, menus: Menus) -> Screen:
-    """Apply a move and render where it lands."""
+def go(state: State, outcome: Go, menus: Menus[C], ctx: C) -> Screen:
+    """Apply a move and build the screen it lands on."""
     if menus.root in (outcome.to, state.screen):
         state.data = {}  # a journey starts and ends at the main menu: nothing carries over
     if outcome.to == menus.root:
@@ -219,29 +260,59 @@ def go(state: State, outcome: Go, menus: Menus) -> Screen:
         del state.stack[state.stack.index(outcome.to) :]
     elif outcome.push and outcome.to != state.screen:
         state.stack.append(state.screen)
-    state.screen, state.page, state.invalid = outcome.to, 0, 0
+    state.screen, state.invalid = outcome.to, 0
     state.data.update(outcome.data)
     state.flash = outcome.flash
     if outcome.lang:
         state.lang = outcome.lang
-    return render(state, menus)
+    return enter(state, menus, ctx)
 
 
-def render(state: State, menus: Menus) -> Screen:
-    """Render the current screen and page, within the budget."""
-    turn = menus.turn(state)
-    view = menus.nodes[state.screen].view(turn)
-    head = _head(turn, view.title)
+def enter(state: State, menus: Menus[C], ctx: C) -> Screen:
+    """Build the current screen from its view (once) and show its first page."""
+    turn = menus.turn(state, ctx)
+    view = menus.node(state.screen).view(turn)
+    state.page = 0
     if view.end:
-        state.flash = ""
+        head = _head(turn, view.title)
+        state.flash, state.title, state.labels, state.values, state.breaks = "", "", [], [], []
         return Screen(state.screen, fit(head, state.screen), True)
-    all_pages = paginate(head, _numbered(view.options), _footers(turn, state, menus))
-    page = all_pages[min(state.page, len(all_pages) - 1)]
+    state.title, state.labels = view.title, list(view.options)
+    state.values = list(view.values) or [str(n) for n in range(len(view.options))]
+    footer = _footer_of(turn, state, menus)
+    # Pages leave room for a note above the title, so a refused key never pushes a page over.
+    note = max(turn.t(state.flash) if state.flash else "", turn.t(INVALID), key=len)
+    state.breaks = paginate(f"{note}\n{view.title}", _numbered(state.labels), footer)
+    return show(state, menus, ctx)
+
+
+def show(state: State, menus: Menus[C], ctx: C) -> Screen:
+    """Show the current page of the current screen, as it was built (no data is read)."""
+    turn = menus.turn(state, ctx)
+    footer = _footer_of(turn, state, menus)
+    text = page_text(state, _head(turn, state.title), footer)
+    if (
+        len(text) > BUDGET and state.flash
+    ):  # the page was cut to fit its title: the note replaces it
+        text = page_text(state, turn.t(state.flash), footer)
     state.flash = ""
-    return Screen(state.screen, fit(page, state.screen), False)
+    return Screen(state.screen, fit(text, state.screen), False)
 
 
-def _head(turn: Turn, title: str) -> str:
+Footer = Callable[[int, bool], str]  # (page index, more pages after it) -> footer line
+
+
+def page_text(state: State, head: str, footer: Footer) -> str:
+    """The text of the current page under `head`."""
+    numbered = _numbered(state.labels)
+    page = min(state.page, max(len(state.breaks) - 1, 0))
+    first = state.breaks[page] if state.breaks else 0
+    more = page + 1 < len(state.breaks)
+    last = state.breaks[page + 1] if more else len(numbered)
+    return _join(head, numbered[first:last], footer(page, more))
+
+
+def _head(turn: Turn[C], title: str) -> str:
     flash = turn.t(turn.state.flash) if turn.state.flash else ""
     return f"{flash}\n{title}" if flash else title
 
@@ -250,42 +321,33 @@ def _numbered(options: Sequence[str]) -> list[str]:
     return [f"{number}. {label}" for number, label in enumerate(options, start=1)]
 
 
-def _footers(turn: Turn, state: State, menus: Menus) -> tuple[str, str]:
-    """Return the footer of a middle page and of the last page."""
-    back, home, more_label = turn.t(N_("Back")), turn.t(N_("Menu")), turn.t(N_("More"))
-    nav = []
-    if state.stack:
-        nav.append(f"{BACK}.{back}")
-    if state.screen != menus.root:
-        nav.append(f"{HOME}.{home}")
-    last = " ".join(nav)
-    more = f"{MORE}.{more_label}"
-    return (f"{more} {last}".strip(), last)
+def _footer_of(turn: Turn[C], state: State, menus: Menus[C]) -> Footer:
+    """Navigation under a page: More when pages follow; Back to the previous page or screen."""
+    back = f"{BACK}.{turn.t(N_('Back'))}"
+    home = f"{HOME}.{turn.t(N_('Menu'))}" if state.screen != menus.root else ""
+    more = f"{MORE}.{turn.t(N_('More'))}"
+
+    def footer(page: int, has_more: bool) -> str:
+        parts = [more if has_more else "", back if page > 0 or state.stack else "", home]
+        return " ".join(part for part in parts if part)
+
+    return footer
 
 
-def paginate(head: str, options: list[str], footers: tuple[str, str]) -> list[str]:
-    """Cut options into pages that fit the budget, never inside an option."""
-    more_footer, last_footer = footers
-    pages_: list[str] = []
-    rest = options
+def paginate(head: str, options: list[str], footer: Footer) -> list[int]:
+    """Cut options into pages that fit the budget, never inside an option; return page starts."""
+    breaks: list[int] = []
+    start = 0
     while True:
-        if len(_join(head, rest, last_footer)) <= BUDGET or len(rest) <= 1:
-            pages_.append(_join(head, rest, last_footer))
-            return pages_
+        page = len(breaks)
+        breaks.append(start)
+        rest = options[start:]
+        if len(rest) <= 1 or len(_join(head, rest, footer(page, False))) <= BUDGET:
+            return breaks
         take = 1
-        while take < len(rest) and len(_join(head, rest[: take + 1], more_footer)) <= BUDGET:
+        while take < len(rest) and len(_join(head, rest[: take + 1], footer(page, True))) <= BUDGET:
             take += 1
-        pages_.append(_join(head, rest[:take], more_footer))
-        rest = rest[take:]
-
-
-def pages(state: State, menus: Menus) -> list[str]:
-    """Return the pages of the current screen."""
-    turn = menus.turn(state)
-    view = menus.nodes[state.screen].view(turn)
-    if view.end:
-        return [_head(turn, view.title)]
-    return paginate(_head(turn, view.title), _numbered(view.options), _footers(turn, state, menus))
+        start += take
 
 
 def _join(head: str, options: Sequence[str], footer: str) -> str:

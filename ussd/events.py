@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import UssdSessionEvent, utcnow
-from ops.wiring import Services
+from ops.runtime import Runtime
 from ussd.engine import State
-from ussd.hop import store_of
+from ussd.store import store_for
 
 
 def _when(raw: str) -> datetime:
@@ -33,15 +33,15 @@ def _number(raw: str | None, kind: type[int] | type[Decimal]) -> object | None:
         return None
 
 
-def _last_state(found: Services, session_id: str) -> State | None:
+def _last_state(found: Runtime, session_id: str) -> State | None:
     try:
-        return store_of(found).last_state(session_id)
+        return store_for(found.settings, found.redis).last_state(session_id)
     except RedisError:
         return None  # the funnel loses the screen, not the event
 
 
 def record_event(
-    session: Session, found: Services, form: Mapping[str, str], phone_hash: str
+    session: Session, found: Runtime, form: Mapping[str, str], phone_hash: str
 ) -> None:
     """Add the event unless this session's was stored already."""
     session_id = form["sessionId"][:100]

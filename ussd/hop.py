@@ -1,96 +1,203 @@
-"""One hop end to end: load the session, advance the engine, commit, save, reply."""
+"""One hop, once through: load the session, advance the engine, commit, save, reply.
+
+The machinery knows no menu: the app registers a `Content` (menus, and how to build their
+context for one hop) and this module runs it.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, event
-from sqlalchemy.exc import IntegrityError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from menus.common import HopContext
-from menus.registry import build
+from identifiers.numbers import keyed_hash, mask_phone
 from models import utcnow
-from ops.wiring import Services
-from services.identity import keyed_hash
-from services.languages import preferred
+from models.work import Work
+from ops.breaker import State as Circuit
+from ops.dbwatch import deadline
+from ops.metrics import DEPENDENCY_ERRORS, USSD_OUTCOMES
+from ops.runtime import Runtime
 from ussd.engine import Menus, Screen, State, advance, offer_resume, rebuild
 from ussd.protocol import Hop, new_input, reply
-from ussd.store import Record, SessionStore
+from ussd.store import Loaded, Record, SessionStore, store_for
+from words.i18n import N_, say
+
+log = logging.getLogger(__name__)
+C = TypeVar("C")
+BUSY = N_("Service busy. Please try again in a few minutes.")
+FOREIGN = N_("This service is not available on this code.")
+DEADLINE_MARGIN = 0.3  # the server's statement timeout should speak first
 
 
-def store_of(found: Services) -> SessionStore:
-    """Return the session store the settings describe."""
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, on which session, and when this hop began."""
+
+    phone: str
+    phone_key: str
+    session_id: str
+    network_code: str
+    now: datetime
+    started: float  # time.monotonic() when the hop began (for deadlines)
+
+
+@dataclass(frozen=True, slots=True)
+class Content(Generic[C]):
+    """What the app registers: its menus, their context for one hop, a phone's chosen language."""
+
+    menus: Menus[C]
+    context: Callable[[Caller, Work, Session], C]
+    language: Callable[[Session, str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The reply body of a hop and the language it is in."""
+
+    body: str
+    lang: str
+
+
+def answer(hop: Hop, found: Runtime, content: Content[Any], work: Work, reader: Session) -> Answer:
+    """Answer a hop; a replay gets the reply it got before; outages get a polite END in time."""
     settings = found.settings
-    return SessionStore(found.redis, settings.ussd_session_ttl, settings.ussd_resume_seconds)
+    if settings.ussd_service_codes and hop.service_code not in settings.ussd_service_codes:
+        log.warning("ussd: foreign service code %r", hop.service_code[:20])
+        USSD_OUTCOMES.labels("foreign", "").inc()
+        return Answer(reply(say(settings.default_language, FOREIGN), end=True), "")
+    caller = Caller(hop.phone, keyed_hash(hop.phone, settings.secret_key), hop.session_id,
+                    hop.network_code, utcnow(), time.monotonic())  # fmt: skip
+    hopper = Hopper(found, content, work, reader, store_for(settings, found.redis))
+    # The database gets what is left of the hop's time, then the watchdog cuts its connection.
+    with deadline(settings.ussd_hop_deadline + DEADLINE_MARGIN):
+        return hopper.answer(hop, caller)
 
 
-def serve(
-    hop: Hop, found: Services, session: Session, seen: dict[str, Any], reader: Session | None = None
-) -> str:
-    """Return the reply body of a hop; a replayed hop gets the reply it got before."""
-    session.info[CAP_KEY] = max(int(found.settings.ussd_statement_timeout * 1000), 1)
-    try:
-        return _serve(hop, found, session, seen, reader)
-    except IntegrityError:
-        # A twin of this hop won the race to the same side effect; run again and find its result.
-        session.rollback()
-        return _serve(hop, found, session, seen, reader)
+@dataclass(slots=True)
+class Hopper:
+    """One hop's dependencies; `answer` runs the hop and turns outages into a polite END."""
 
+    found: Runtime
+    content: Content[Any]
+    work: Work
+    reader: Session
+    store: SessionStore
+    lang: str = ""
+    screen: str = ""
 
-CAP_KEY = "ussd_statement_ms"
+    def answer(self, hop: Hop, caller: Caller) -> Answer:
+        breakers = self.found.breakers
+        if not breakers.allow():  # a dependency failed a moment ago: do not wait on it again
+            return self.busy(hop, caller, "open")
+        try:
+            found = self.attempt(hop, caller)
+        except RedisError as exc:
+            breakers.redis.failed(type(exc).__name__)
+            log.error("ussd: redis unavailable: %s", type(exc).__name__)
+        except SQLAlchemyError as exc:
+            self.database_failed(exc)
+        except Exception:  # the edge: never let a caller see a 5xx
+            log.exception("ussd: hop failed for %s", mask_phone(hop.phone))
+        else:
+            breakers.database.succeeded()
+            breakers.redis.succeeded()
+            return found
+        self.work.rollback()
+        return self.busy(hop, caller, "busy")
 
+    def attempt(self, hop: Hop, caller: Caller) -> Answer:
+        """Serve the hop; once more if a pooled connection turned out dead (a restarted DB)."""
+        try:
+            return self.serve(hop, caller)
+        except IntegrityError:
+            # A twin of this hop won the race to the same side effect: run again, find its result.
+            self.work.rollback()
+            return self.serve(hop, caller)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or self.past_half_time(caller):
+                raise
+            log.warning("ussd: a pooled database connection was dead; serving the hop again")
+            self.work.rollback()
+            return self.serve(hop, caller)
 
-@event.listens_for(Session, "after_begin")
-def _bound_statements(session: Session, _transaction: Any, connection: Connection) -> None:
-    """Cap every statement of a hop's transaction (and SQLite's lock waits) inside AT's 15 s."""
-    ms = session.info.get(CAP_KEY)
-    if ms is None:  # not a USSD hop's session
-        return
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
-    else:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {ms}")
+    def past_half_time(self, caller: Caller) -> bool:
+        return time.monotonic() - caller.started > self.found.settings.ussd_hop_deadline / 2
 
+    def database_failed(self, exc: SQLAlchemyError) -> None:
+        kind = type(getattr(exc, "orig", None) or exc).__name__
+        log.error("ussd: database unavailable: %s", kind)
+        if kind != "QueryCanceled":  # a slow statement is not an outage: count it, stay closed
+            self.found.breakers.database.failed(kind)
+        else:
+            DEPENDENCY_ERRORS.labels("database", kind).inc()
 
-def _serve(
-    hop: Hop, found: Services, session: Session, seen: dict[str, Any], reader: Session | None
-) -> str:
-    phone_key = keyed_hash(hop.phone, found.settings.secret_key)
-    store = store_of(found)
-    loaded = store.load(hop.session_id, phone_key)
-    record = loaded.record
-    seen["lang"] = loaded.lang or seen["lang"]
-    if record is not None:
-        seen["lang"] = record.state.lang
-        known = record.reply_to(hop.text)
-        if known is not None or new_input(hop.text, record.text) is None:
-            return known or record.reply  # a replay, or a stray text: show it, act on nothing
-    ctx = HopContext(session, found.redis, found.settings, hop.phone, phone_key, hop.session_id,
-                     utcnow(), started=time.monotonic(), reader=reader)  # fmt: skip
-    menus = build(ctx)
-    default = loaded.lang or found.settings.default_language
-    state, screen = _step(record, loaded.saved, hop, menus, default, not loaded.lang)
-    seen["lang"] = state.lang
-    session.commit()
-    for job in ctx.deferred:
-        job(found)
-    body = reply(screen.text, end=screen.end)
-    resumable = not screen.end and state.screen not in (menus.root, "resume")
-    lang = state.lang if state.lang != loaded.lang else ""
-    saved = record.then(state, hop.text, body) if record else Record(state, hop.text, body)
-    store.save(hop.session_id, phone_key, saved, resumable, lang)
-    return body
+    def serve(self, hop: Hop, caller: Caller) -> Answer:
+        loaded = self.store.load(hop.session_id, caller.phone_key)
+        record = loaded.record
+        self.lang = loaded.lang or self.lang
+        if record is not None:
+            self.lang = record.state.lang
+            known = record.reply_to(hop.text)
+            if record.ended or known is not None or new_input(hop.text, record.text) is None:
+                # The session ended, the hop is a replay, or its text is stray: act on nothing.
+                USSD_OUTCOMES.labels("replayed", record.state.screen).inc()
+                return Answer(known or record.reply, self.lang)
+        ctx = self.content.context(caller, self.work, self.reader)
+        state, screen = self.step(record, loaded, hop, ctx)
+        self.lang, self.screen = state.lang, state.screen
+        self.work.commit()
+        body = reply(screen.text, end=screen.end)
+        self.save(hop, caller, loaded, Record(state, hop.text, body, ended=screen.end))
+        USSD_OUTCOMES.labels("ended" if screen.end else "served", state.screen).inc()
+        return Answer(body, state.lang)
 
+    def step(
+        self, record: Record | None, loaded: Loaded, hop: Hop, ctx: Any
+    ) -> tuple[State, Screen]:
+        menus = self.content.menus
+        if record is not None:
+            return advance(record.state, new_input(hop.text, record.text) or "", menus, ctx)
+        if loaded.saved is not None and not hop.text:
+            return offer_resume(loaded.saved, menus, ctx)
+        lang = (
+            loaded.lang or self.chosen_language(hop.phone) or self.found.settings.default_language
+        )
+        return rebuild(menus, ctx, lang, hop.text.split("*") if hop.text else [])
 
-def _step(
-    record: Record | None, saved: State | None, hop: Hop, menus: Menus, default: str, ask: bool
-) -> tuple[State, Screen]:
-    if record is not None:
-        return advance(record.state, new_input(hop.text, record.text) or "", menus)
-    if saved is not None and not hop.text:
-        return offer_resume(saved, menus)
-    hop_ctx: HopContext = menus.ctx
-    lang = (hop_ctx.read(lambda db: preferred(db, hop.phone)) if ask else None) or default
-    return rebuild(menus, lang, hop.text.split("*") if hop.text else [])
+    def chosen_language(self, phone: str) -> str | None:
+        return self.content.language(self.reader, phone)
+
+    def save(self, hop: Hop, caller: Caller, loaded: Loaded, fresh: Record) -> None:
+        record = loaded.record
+        saved = record.then(fresh.state, hop.text, fresh.reply, fresh.ended) if record else fresh
+        root = self.content.menus.root
+        resumable = not fresh.ended and fresh.state.screen not in (root, "resume")
+        lang = fresh.state.lang if fresh.state.lang != loaded.lang else ""
+        self.store.save(hop.session_id, caller.phone_key, saved, resumable, lang)
+
+    def busy(self, hop: Hop, caller: Caller, why: str) -> Answer:
+        """Apologise in the caller's language; end the session for good while Redis answers."""
+        USSD_OUTCOMES.labels(why, self.screen).inc()
+        lang = self.lang or self.stored_language(hop.phone) or self.found.settings.default_language
+        body = reply(say(lang, BUSY), end=True)
+        if self.found.breakers.redis.state is Circuit.CLOSED:
+            try:
+                self.store.end(hop.session_id, hop.text, body)
+            except RedisError as exc:  # nothing acted; the breaker keeps others from waiting
+                self.found.breakers.redis.failed(type(exc).__name__)
+        return Answer(body, lang)
+
+    def stored_language(self, phone: str) -> str | None:
+        if self.found.breakers.database.state is not Circuit.CLOSED:
+            return None
+        try:
+            return self.chosen_language(phone)
+        except SQLAlchemyError:
+            return None

@@ -8,6 +8,7 @@ from typing import cast
 
 from redis import Redis
 
+from config import Settings
 from ussd.engine import State
 
 SESSION_KEY = "ussd:session:{}"
@@ -19,21 +20,27 @@ HISTORY = 8  # earlier hops remembered per session, for late replays
 
 @dataclass(slots=True)
 class Record:
-    """A session's state, its last hop and a few earlier ones (text and reply) for replays."""
+    """A session's state, its last hop and a few earlier ones (text and reply) for replays.
+
+    `ended` is set once the session answered END: from then on every hop gets that reply.
+    """
 
     state: State
     text: str
     reply: str
     earlier: list[list[str]] = field(default_factory=list)
+    ended: bool = False
 
     def dumps(self) -> str:
-        found = {"s": self.state.dumps(), "t": self.text, "r": self.reply, "h": self.earlier}
+        found = {"s": self.state.dumps(), "t": self.text, "r": self.reply, "h": self.earlier,
+                 "e": self.ended}  # fmt: skip
         return json.dumps(found)
 
     @classmethod
     def loads(cls, raw: str) -> Record:
         found = json.loads(raw)
-        return cls(State.loads(found["s"]), found["t"], found["r"], found.get("h", []))
+        state = State.loads(found["s"])
+        return cls(state, found["t"], found["r"], found.get("h", []), found.get("e", False))
 
     def reply_to(self, text: str) -> str | None:
         """Return the reply a hop with this text got before, if it is remembered."""
@@ -41,12 +48,12 @@ class Record:
             return self.reply
         return next((reply for seen, reply in self.earlier if seen == text), None)
 
-    def then(self, state: State, text: str, reply: str) -> Record:
+    def then(self, state: State, text: str, reply: str, ended: bool = False) -> Record:
         """Return the record after one more hop, keeping the dial and the latest hops."""
         earlier = [*self.earlier, [self.text, self.reply]]
         if len(earlier) > HISTORY:
             del earlier[1]  # index 0 is the dial: its replay must still show the first screen
-        return Record(state, text, reply, earlier)
+        return Record(state, text, reply, earlier, ended)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,17 @@ class SessionStore:
             pipe.delete(RESUME_KEY.format(phone_key))
         pipe.execute()
 
+    def end(self, session_id: str, text: str, reply: str) -> None:
+        """Mark a session ended with `reply`: every later hop of it gets that reply."""
+        ended = Record(State(), text, reply, ended=True)
+        self.redis.set(SESSION_KEY.format(session_id), ended.dumps(), ex=self.ttl)
+
     def last_state(self, session_id: str) -> State | None:
         """Return a session's state if it is still stored (for end-of-session events)."""
         raw = self.redis.get(SESSION_KEY.format(session_id))
         return Record.loads(str(raw)).state if raw else None
+
+
+def store_for(settings: Settings, redis: Redis) -> SessionStore:
+    """The session store the settings describe."""
+    return SessionStore(redis, settings.ussd_session_ttl, settings.ussd_resume_seconds)

@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
+from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ClientDisconnected
 
-from ops.wiring import db, reader, services
-from services.identity import keyed_hash, mask_phone
-from services.languages import preferred
-from ussd import hop as hops
-from ussd.engine import N_
+from identifiers.numbers import keyed_hash
 from ussd.events import record_event
-from ussd.i18n import gettext_for
+from ussd.hop import Content, answer
 from ussd.protocol import BadHop, parse_hop, reply
+from web.auth import callback_authorised
+from web.requests import commit, db, reader, runtime, work
+from words.i18n import N_, say
 
 bp = Blueprint("ussd", __name__)
 log = logging.getLogger(__name__)
+EXTENSION = "ussd"
 MAX_BODY = 16_384
-BUSY = N_("Service busy. Please try again in a few minutes.")
+UNREADABLE = N_("Sorry, we could not read that.")
 
 
-def _authorised() -> bool:
-    expected = services().settings.at_callback_token
-    given = request.args.get("token", "")
-    return not expected or hmac.compare_digest(given.encode(), expected.encode())
+def install(app: Flask, content: Content[Any]) -> None:
+    """Serve `content` (the app's menus) on the USSD callbacks."""
+    app.extensions[EXTENSION] = content
+    app.register_blueprint(bp)
 
 
 def _form() -> dict[str, str]:
@@ -56,52 +56,31 @@ def _text(body: str, status: int = 200) -> Response:
 @bp.post("/ussd")
 def callback() -> Response:
     """Answer one hop; any failure becomes a polite END (AT ends the session on non-200)."""
-    if not _authorised():
+    if not callback_authorised():
         return _text("forbidden", 403)
-    seen = {"lang": services().settings.default_language}
-    form: dict[str, str] = {}
-    phone = ""
+    found = runtime()
     try:
-        form = _form()
-        hop = parse_hop(form)
-        phone = hop.phone
-        return _text(hops.serve(hop, services(), db(), seen, reader()))
+        hop = parse_hop(_form())
     except BadHop:
         log.warning("ussd: unusable hop")
-        return _text(
-            reply(gettext_for(seen["lang"])(N_("Sorry, we could not read that.")), end=True)
-        )
-    except RedisError as exc:
-        log.error("ussd: backend unavailable: %s", type(exc).__name__)
-        seen["lang"] = _stored_language(phone) or seen["lang"]
-    except SQLAlchemyError as exc:
-        log.error("ussd: backend unavailable: %s", type(exc).__name__)
-    except Exception:  # the edge: never let a caller see a 5xx
-        log.exception("ussd: hop failed for %s", mask_phone(form.get("phoneNumber", "")))
-    return _text(reply(gettext_for(seen["lang"])(BUSY), end=True))
-
-
-def _stored_language(phone: str) -> str | None:
-    """Return the language a phone chose, from the database (Redis is down), or None."""
-    try:
-        return preferred(reader(), phone)
-    except SQLAlchemyError:
-        return None
+        return _text(reply(say(found.settings.default_language, UNREADABLE), end=True))
+    content: Content[Any] = current_app.extensions[EXTENSION]
+    return _text(answer(hop, found, content, work(), reader()).body)
 
 
 @bp.post("/ussd/events")
 def events() -> Response:
     """Store how a session ended (for the drop-off funnel)."""
-    if not _authorised():
+    if not callback_authorised():
         return _text("forbidden", 403)
-    found = services()
+    found = runtime()
     form = request.form
     if not form.get("sessionId") or not form.get("phoneNumber"):
         return _text("missing sessionId or phoneNumber", 400)
     phone_hash = keyed_hash(form["phoneNumber"], found.settings.secret_key)
     try:
         record_event(db(), found, form, phone_hash)
-        db().commit()
+        commit()
     except (RedisError, SQLAlchemyError) as exc:
         log.error("ussd events: backend unavailable: %s", type(exc).__name__)
         return _text("unavailable", 503)

@@ -21,7 +21,8 @@ from config import PROJECT_ROOT
 from models import Role
 from services.staff_accounts import create_user
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium; TEST_CHROMIUM points elsewhere (a missing path shows what skipping looks like).
+CHROMIUM = Path(os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PORTS = range(8300, 8340)
 PASSWORD = "correct horse battery"
@@ -56,25 +57,37 @@ def live_url(app: Flask) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+NO_CHROMIUM = "browser tests need Debian chromium"
+
+
 def require_chromium(path: Path, ci: bool) -> None:
     """Skip without Chromium on a workstation; in CI a missing browser is a failure."""
     if path.exists():
         return
-    message = f"Debian chromium is not installed at {path}: apt-get install -y chromium"
+    message = (
+        f"{NO_CHROMIUM}, not installed at {path} "
+        "(`make test` installs it when run as root: apt-get install -y chromium chromium-driver)"
+    )
     if ci:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless Debian Chromium; never a downloaded browser."""
+@pytest.fixture(scope="session", autouse=True)
+def chromium() -> Path:
+    """Every test here needs Chromium: all skip for one reason without it (fail under CI=true)."""
     require_chromium(CHROMIUM, os.environ.get("CI", "").strip().lower() == "true")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path) -> Iterator[object]:
+    """Headless Debian Chromium; never a downloaded browser."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
+            executable_path=str(chromium), headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run"],
         )  # fmt: skip
@@ -89,6 +102,9 @@ def pytest_runtest_makereport(
     """Keep each phase's report on the test, so fixtures can tell a failure at teardown."""
     report = yield
     item.stash.setdefault(REPORTS, {})[report.when] = report
+    if report.skipped and isinstance(report.longrepr, tuple) and NO_CHROMIUM in report.longrepr[2]:
+        # One place for every such skip, so the summary folds them into one line.
+        report.longrepr = (__file__, require_chromium.__code__.co_firstlineno, report.longrepr[2])
     return report
 
 

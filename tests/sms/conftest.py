@@ -96,8 +96,8 @@ def add_message(app: Flask, **fields: object) -> int:
         "idempotency_key": f"k-{fields.get('recipient', '')}-{fields}",
     }
     values.update(fields)
-    with app.extensions["huduma"].session_factory.begin() as session:
-        return queue_message(session, **values).id  # type: ignore[arg-type]
+    with app.extensions["huduma"].transaction() as work:
+        return queue_message(work, **values).id  # type: ignore[arg-type]
 
 
 def message(app: Flask, message_id: int) -> Message:

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from jobs.sends import started
+from jobs.sms import sweep_outbox
 from models import (
     Broadcast,
     BroadcastStatus,
@@ -22,9 +24,7 @@ from models import (
 )
 from sms import ledger
 from sms.delivery import Delivery, deliver
-from sms.dispatch import started
 from sms.ratelimit import RATE_KEY
-from sms.sweeper import sweep
 from tests.sms.conftest import add_message, message
 
 pytestmark = pytest.mark.committed  # delivery pins a connection of its own
@@ -150,7 +150,7 @@ def test_sweeper_requeues_an_expired_sending_lease(app, delivery, db_session):
     db_session.execute(update(Message).values(status=MessageStatus.SENDING, next_attempt_at=stuck))
     db_session.commit()
     found = app.extensions["huduma"]
-    assert sweep(found.session_factory, found.queues, found.settings) == 1
+    assert sweep_outbox(found) == 1
     deliver(delivery, [message_id])
     assert message(app, message_id).status == "sent"
 
@@ -179,7 +179,7 @@ def test_an_outcome_is_recorded_only_while_its_claim_holds(app, delivery, fake_a
     later = datetime.now(UTC) + timedelta(seconds=found.settings.sms_lease_seconds + 60)
 
     def lease_ends_and_another_worker_sends() -> None:
-        sweep(found.session_factory, found.queues, found.settings, now=later)
+        sweep_outbox(found, now=later)
         other = Delivery(found.settings, found.session_factory, found.redis_raw, delivery.sender)
         assert deliver(other, [message_id], now=later)["sent"] == 1
 
@@ -197,10 +197,10 @@ def test_a_failure_recording_one_call_keeps_the_other_calls_outcomes(app, delive
     ids = _ids(app, 3)
     real_write = ledger.write
 
-    def write(conn, rows):
-        if any(row["m_id"] == ids[1] for row in rows):
+    def write(conn, records):
+        if any(record.message_id == ids[1] for record in records):
             raise OperationalError("UPDATE", {}, Exception("connection hiccup"))
-        return real_write(conn, rows)
+        return real_write(conn, records)
 
     monkeypatch.setattr(ledger, "write", write)
     tally = deliver(delivery, ids)

@@ -1,8 +1,8 @@
-"""Verification codes drawn in bulk look like services.codes.new_code's."""
+"""Verification codes drawn in bulk look like identifiers.codes.new_code's."""
 
 from __future__ import annotations
 
-from services.codes import ALPHABET
+from identifiers.codes import ALPHABET
 from sms.notices import new_codes
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jobs.periodic import ensure_scheduled, keep_scheduled
-from jobs.queues import DEFAULT
+from ops.queues import DEFAULT
 
 
 def test_starting_two_workers_schedules_each_task_once(app):
@@ -21,7 +21,7 @@ def test_a_schedule_lost_with_redis_data_is_restored_once(app):
     ensure_scheduled(found.queues, found.settings)
     assert keep_scheduled(found.queues, found.settings) == []
     found.redis_raw.flushdb()
-    everything = ["bulk", "reminders", "slots", "sweep"]
+    everything = ["bulk", "promises", "reminders", "slots", "sweep"]
     assert sorted(keep_scheduled(found.queues, found.settings)) == everything
     assert keep_scheduled(found.queues, found.settings) == []
     registry = found.queues[DEFAULT].scheduled_job_registry

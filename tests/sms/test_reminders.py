@@ -29,9 +29,10 @@ def _ready(db_session, centre_id: int | None = None) -> Document:
 
 
 def _run(app, db_session, days: int) -> None:
-    settings = app.extensions["huduma"].settings
-    remind_uncollected(db_session, settings, READY_AT + timedelta(days=days))
-    db_session.commit()
+    found = app.extensions["huduma"]
+    with found.transaction() as work:
+        remind_uncollected(work, found.settings, READY_AT + timedelta(days=days))
+    db_session.expire_all()
 
 
 def _reminders(db_session) -> int:
@@ -68,8 +69,8 @@ def test_booking_reminder_the_day_before_once(seeded, db_session):
     settings = seeded.extensions["huduma"].settings
     day_before = booking.slot.starts_at - timedelta(hours=20)
     for _ in range(2):
-        remind_bookings(db_session, settings, day_before)
-        db_session.commit()
+        with seeded.extensions["huduma"].transaction() as work:
+            remind_bookings(work, settings, day_before)
     bodies = db_session.scalars(select(Message.body).where(Message.kind == "reminder")).all()
     assert len(bodies) == 1 and "HKA-7Q4M2 kesho" in bodies[0]
 
@@ -85,8 +86,8 @@ def test_documents_waiting_longer_do_not_starve_newer_due_ones(app, db_session):
                             status="READY_FOR_COLLECTION",
                             status_changed_at=now - timedelta(days=8)))  # fmt: skip
     db_session.commit()
-    assert remind_uncollected(db_session, settings, now, page=2) == 1
-    db_session.commit()
+    with app.extensions["huduma"].transaction() as work:
+        assert remind_uncollected(work, settings, now, page=2) == 1
     assert db_session.scalars(select(Message.recipient)).all() == ["+254700000049"]
 
 
@@ -98,7 +99,8 @@ def test_a_reminder_for_a_booking_cancelled_since_is_dropped(seeded, db_session,
     db_session.add(booking)
     db_session.commit()
     settings = seeded.extensions["huduma"].settings
-    remind_bookings(db_session, settings, slot.starts_at - timedelta(hours=20))
+    with seeded.extensions["huduma"].transaction() as work:
+        remind_bookings(work, settings, slot.starts_at - timedelta(hours=20))
     booking.status = "CANCELLED"
     db_session.commit()
     reminder = db_session.scalars(select(Message).where(Message.kind == "reminder")).one()

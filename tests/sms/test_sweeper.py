@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
+from jobs.sends import WAITING, WAITING_GRACE, started
+from jobs.sms import sweep_outbox
 from models import Message
-from sms.dispatch import WAITING, WAITING_GRACE, started
-from sms.sweeper import sweep
 from tests.sms.conftest import add_message
 
 
@@ -19,8 +19,7 @@ def _age(db_session, message_id: int, seconds: float) -> None:
 
 
 def _sweep(app) -> int:
-    found = app.extensions["huduma"]
-    return sweep(found.session_factory, found.queues, found.settings)
+    return sweep_outbox(app.extensions["huduma"])
 
 
 def _jobs(app) -> int:

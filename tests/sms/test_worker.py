@@ -13,15 +13,16 @@ TOTAL = 5
 
 
 def _queue(app, first: int) -> None:
-    with app.extensions["huduma"].session_factory.begin() as session:
+    with app.extensions["huduma"].transaction() as work:
         for n in range(first, first + TOTAL):
-            queue_message(session, recipient=f"+2547001{n:05d}", body=f"Notice {n}",
+            queue_message(work, recipient=f"+2547001{n:05d}", body=f"Notice {n}",
                           kind="notice", idempotency_key=f"worker-{n}")  # fmt: skip
 
 
 def test_after_redis_loses_its_data_pending_messages_still_go_out(app, fake_at, workers):
     redis = app.extensions["huduma"].redis_raw
-    workers.start(SMS_SWEEP_SECONDS="1", SMS_LEASE_SECONDS="2")
+    workers.start(SMS_SWEEP_SECONDS="1", SMS_LEASE_SECONDS="2", SMS_SEND_TIMEOUT="0.5",
+                  SMS_RATE_WAIT_SECONDS="0.5")  # fmt: skip
     assert wait_for(lambda: redis.exists(MARKER + "sweep"), 60)
     _queue(app, 0)
     assert wait_for(lambda: fake_at.stats()["unique"] == TOTAL, 60)

@@ -20,12 +20,14 @@ TOTAL = 300
 BATCH = 10
 CONCURRENCY = 4
 WORKER = {"SMS_BATCH_SIZE": str(BATCH), "SMS_SEND_CONCURRENCY": str(CONCURRENCY),
-          "SMS_LEASE_SECONDS": "5", "SMS_SWEEP_SECONDS": "1"}  # fmt: skip
+          "SMS_LEASE_SECONDS": "5", "SMS_SWEEP_SECONDS": "1", "SMS_SEND_TIMEOUT": "1",
+          "SMS_RATE_WAIT_SECONDS": "1"}  # fmt: skip
 
 
 def _broadcast(app) -> None:
     """One broadcast's messages: the bulk lane, one text for everyone."""
-    with app.extensions["huduma"].session_factory.begin() as session:
+    with app.extensions["huduma"].transaction() as work:
+        session = work.session
         staff = StaffUser(username="s", full_name="S", password_hash="x", role="supervisor")
         session.add(staff)
         session.flush()
@@ -33,7 +35,7 @@ def _broadcast(app) -> None:
                               status="sending", created_by_id=staff.id)  # fmt: skip
         session.add(broadcast)
         session.flush()
-        queue_messages(session, [
+        queue_messages(work, [
             {"recipient": f"+2547000{n:05d}", "body": "Huduma centres open on Saturday.",
              "kind": "broadcast", "idempotency_key": f"crash-{n}", "broadcast_id": broadcast.id}
             for n in range(TOTAL)

@@ -12,10 +12,11 @@ from sqlalchemy import select, update
 
 from jobs.broadcasts import fan_out, finish
 from jobs.periodic import ensure_scheduled
-from jobs.queues import DEFAULT
 from models import AuditEvent, Broadcast, LanguagePreference, Message, OptOut, Role
+from ops.queues import DEFAULT
 from services.audiences import from_csv
 from services.broadcasts import BroadcastError, approve, count_parts, fan_out_batch
+from sms import optouts
 from sms.templates import with_opt_out
 from staff.bulk import FormError, schedule_time
 from tests.staff.conftest import compose_csv, csrf, post
@@ -138,7 +139,7 @@ def test_awareness_skips_opted_out_and_transactional_skips_blacklisted(app, as_r
         session.add_all(
             [
                 OptOut(phone=A, reason="stop", source="sms"),
-                OptOut(phone=B, reason="blacklisted", source="at"),
+                OptOut(phone=B, reason=optouts.BLACKLIST, source="at"),
             ]
         )
     client = as_role(Role.SUPERVISOR)
@@ -215,8 +216,8 @@ def test_awareness_rows_leave_the_opt_out_line_to_the_sender(app, as_role):
     client = as_role(Role.SUPERVISOR)
     compose_csv(client, ["0712000001"], "awareness")
     post(client, "/staff/broadcasts/1/submit")
-    with app.extensions["huduma"].session_factory.begin() as session:
-        fan_out_batch(session, 1, start=0, size=10, default_language="en")
+    with app.extensions["huduma"].transaction() as work:
+        fan_out_batch(work, 1, start=0, size=10, default_language="en")
     assert [(m.body, m.message_class) for m in _messages(app)] == [
         ("GPO closes on Friday.", "awareness")
     ]

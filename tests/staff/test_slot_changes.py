@@ -50,7 +50,7 @@ def test_new_seats_reach_future_slots_but_never_below_those_booked(db_session, g
     for n in range(3):
         _book(db_session, busy, f"HKA-B{n}")
     admin.set_offer(db_session, gpo, offer.service_id, 2, True)
-    changes = reconcile_slots(db_session, now=NOW, centre_id=gpo.id)
+    changes = reconcile_slots(db_session, now=NOW, tz=NAIROBI, centre_id=gpo.id)
     capacities = {s.id: s.capacity for s in _slots(db_session, gpo, None, offer.service_id)}
     assert capacities.pop(busy.id) == 3
     assert set(capacities.values()) == {2}
@@ -63,7 +63,7 @@ def test_a_closed_weekday_removes_free_slots_and_keeps_booked_ones(db_session, g
     hours = {h.weekday: (h.opens, h.closes) for h in gpo.hours}
     admin.set_hours(db_session, gpo, {**hours, TUESDAY.weekday(): None})
     wednesday = len(_slots(db_session, gpo, WEDNESDAY))
-    changes = reconcile_slots(db_session, now=NOW, centre_id=gpo.id)
+    changes = reconcile_slots(db_session, now=NOW, tz=NAIROBI, centre_id=gpo.id)
     left = _slots(db_session, gpo, TUESDAY)
     assert [(s.id, s.capacity, s.booked) for s in left] == [(booked.id, 1, 1)]
     assert [(b.reference, why) for b, why in changes.stranded] == [
@@ -75,7 +75,7 @@ def test_a_closed_weekday_removes_free_slots_and_keeps_booked_ones(db_session, g
 def test_shorter_hours_close_the_slots_outside_them(db_session, gpo):
     hours = {h.weekday: (time(10, 0), h.closes) for h in gpo.hours}
     admin.set_hours(db_session, gpo, hours)
-    reconcile_slots(db_session, now=NOW, centre_id=gpo.id)
+    reconcile_slots(db_session, now=NOW, tz=NAIROBI, centre_id=gpo.id)
     starts = {s.starts_at.astimezone(NAIROBI).time() for s in _slots(db_session, gpo)}
     assert min(starts) == time(10, 0)
 
@@ -84,7 +84,7 @@ def test_a_new_holiday_closes_that_day_at_that_centre_only(db_session, gpo):
     kibra = db_session.scalars(select(Centre).where(Centre.code == "KIBRA")).one()
     before = len(_slots(db_session, kibra, WEDNESDAY))
     admin.add_holiday(db_session, day=WEDNESDAY, name="Staff training", centre_id=gpo.id)
-    reconcile_slots(db_session, now=NOW, day=WEDNESDAY)
+    reconcile_slots(db_session, now=NOW, tz=NAIROBI, day=WEDNESDAY)
     assert _slots(db_session, gpo, WEDNESDAY) == []
     assert len(_slots(db_session, kibra, WEDNESDAY)) == before
     assert _slots(db_session, gpo, TUESDAY) != []
@@ -95,7 +95,7 @@ def test_a_service_no_longer_offered_loses_its_free_slots(db_session, gpo):
     cancelled = _slots(db_session, gpo, TUESDAY, offer.service_id)[0]
     _book(db_session, cancelled, "HKA-CXL01", BookingStatus.CANCELLED)  # still refers to it
     admin.set_offer(db_session, gpo, offer.service_id, offer.capacity_per_slot, False)
-    changes = reconcile_slots(db_session, now=NOW, centre_id=gpo.id)
+    changes = reconcile_slots(db_session, now=NOW, tz=NAIROBI, centre_id=gpo.id)
     left = _slots(db_session, gpo, None, offer.service_id)
     assert [(s.id, s.capacity) for s in left] == [(cancelled.id, 0)]  # kept, but takes no one
     assert changes.closed == 1 and changes.removed > 0 and changes.stranded == []
@@ -104,7 +104,7 @@ def test_a_service_no_longer_offered_loses_its_free_slots(db_session, gpo):
 def test_weekend_opening_hours_produce_slots(db_session, gpo):
     hours = {h.weekday: (h.opens, h.closes) for h in gpo.hours}
     admin.set_hours(db_session, gpo, {**hours, SATURDAY.weekday(): (time(9, 0), time(13, 0))})
-    added = extend_slots(db_session, start=MONDAY, count=5, centre_id=gpo.id)
+    added = extend_slots(db_session, start=MONDAY, count=5, tz=NAIROBI, centre_id=gpo.id)
     saturday = _slots(db_session, gpo, SATURDAY)
     assert added > 0 and saturday
     assert {s.starts_at.astimezone(NAIROBI).time() for s in saturday} >= {time(9, 0), time(12, 30)}
@@ -144,5 +144,5 @@ def test_national_holidays_get_no_weekend_slots(db_session, gpo):
     db_session.add(Holiday(day=SATURDAY, name="Special day", centre_id=None))
     hours = {h.weekday: (h.opens, h.closes) for h in gpo.hours}
     admin.set_hours(db_session, gpo, {**hours, SATURDAY.weekday(): (time(9, 0), time(13, 0))})
-    extend_slots(db_session, start=MONDAY, count=5, centre_id=gpo.id)
+    extend_slots(db_session, start=MONDAY, count=5, tz=NAIROBI, centre_id=gpo.id)
     assert _slots(db_session, gpo, SATURDAY) == []

@@ -1,13 +1,18 @@
-"""The language each phone number chose, kept in table language_preferences."""
+"""The language to speak to each citizen in: the one their phone chose, else the default."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from models import LanguagePreference
+from models.bulk import among
 from models.fixed import FixedQuery
+from sms.templates import language_of
 
+CHUNK = 5000  # numbers per query: SQLite caps the parameters of one statement
 _PREFERRED = FixedQuery(
     select(LanguagePreference.language).where(LanguagePreference.phone == bindparam("phone"))
 )
@@ -29,3 +34,15 @@ def remember(session: Session, phone: str, language: str) -> None:
     else:
         found.language = language
     session.flush()
+
+
+def languages(session: Session | Connection, phones: Iterable[str], default: str) -> dict[str, str]:
+    """Map each phone to the language it chose, or `default` (one query for them all)."""
+    wanted = list(set(phones))
+    if not wanted:
+        return {}
+    query = select(LanguagePreference.phone, LanguagePreference.language)
+    chosen = dict(
+        session.execute(query.where(among(session, LanguagePreference.phone, wanted))).all()
+    )
+    return {phone: language_of(chosen.get(phone, default)) for phone in wanted}

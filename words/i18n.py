@@ -1,4 +1,4 @@
-"""Screen texts from the gettext catalogues of the "ussd" domain."""
+"""Citizen texts from the gettext catalogues of the "ussd" domain (screens and SMS alike)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from config import PROJECT_ROOT
 DOMAIN = "ussd"
 LANGUAGES = ("en", "sw")
 CATALOGUES = PROJECT_ROOT / "translations"
+N_ = str  # marks a msgid for extraction; translated when the text is rendered
+Gettext = Callable[[str], str]
 
 
 @cache
@@ -20,6 +22,12 @@ def catalogue(lang: str) -> NullTranslations:
     return Translations.load(str(CATALOGUES), [lang], domain=DOMAIN)
 
 
-def gettext_for(lang: str) -> Callable[[str], str]:
+def gettext_for(lang: str) -> Gettext:
     """Return the gettext function of `lang` (English when unknown)."""
     return catalogue(lang if lang in LANGUAGES else "en").gettext
+
+
+def say(lang: str, msgid: str, **values: object) -> str:
+    """Translate `msgid` into `lang` and fill in `values`."""
+    text = gettext_for(lang)(msgid)
+    return text.format(**values) if values else text

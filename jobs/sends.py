@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import cast
 
 from redis import Redis
-from rq import Queue, Retry
-from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.queues import BULK, TRANSACTIONAL
-from sms.outbox import install_dispatch
+from config import Settings
+from jobs.policy import KEEP_PROMISE, SEND_MESSAGES
+from models.work import Dispatch, Lane
+from ops.queues import Queues
 
-log = logging.getLogger(__name__)
-
-SEND_JOB = "jobs.sms.send_messages"
-JOB_TIMEOUT = 900
-RESULT_TTL = 600
 # Message ids whose send job waits in a queue, scored by enqueue time; the sweeper skips them.
 WAITING = "sms:waiting"
 # An id waiting longer than this is treated as lost (e.g. someone emptied the queue).
@@ -39,24 +34,12 @@ def chunks(ids: Sequence[int], size: int) -> list[list[int]]:
 
 
 def enqueue_messages(
-    queues: dict[str, Queue], ids: Sequence[int], *, bulk: bool = False, batch_size: int = 100
+    queues: Queues, ids: Sequence[int], lane: Lane, *, batch_size: int = 100
 ) -> int:
     """Enqueue send jobs for `ids` (safe to repeat: jobs re-read each row); return jobs made."""
-    lane = BULK if bulk else TRANSACTIONAL
-    queue = queues[lane]
+    queue = queues[lane.value]
     batches = chunks(ids, batch_size)
-    jobs = [
-        Queue.prepare_data(
-            SEND_JOB,
-            args=(batch,),
-            job_id=batch_job_id(lane, batch),
-            timeout=JOB_TIMEOUT,
-            result_ttl=RESULT_TTL,
-            failure_ttl=7 * 86400,
-            retry=Retry(max=3, interval=[10, 60, 300]),
-        )  # fmt: skip
-        for batch in batches
-    ]
+    jobs = [SEND_MESSAGES.prepared(b, job_id=batch_job_id(lane, b)) for b in batches]
     if jobs:
         with queue.connection.pipeline() as pipe:
             pipe.zadd(WAITING, dict.fromkeys(map(str, ids), time.time()))
@@ -85,21 +68,23 @@ def forget_stale(redis: Redis, now: float | None = None) -> None:
     redis.zremrangebyscore(WAITING, "-inf", (now or time.time()) - WAITING_GRACE)
 
 
-def install(factory: sessionmaker[Session], queues: dict[str, Queue], batch_size: int) -> None:
-    """Enqueue every committed message of `factory`'s sessions, in its lane."""
+@dataclass(frozen=True, slots=True)
+class JobDispatch:
+    """Hands committed work to its jobs: outbox messages in batches, promises one job each."""
 
-    def transactional(ids: list[int]) -> None:
-        _safely(queues, ids, bulk=False, batch_size=batch_size)
+    queues: Queues
+    settings: Settings
 
-    def bulk(ids: list[int]) -> None:
-        _safely(queues, ids, bulk=True, batch_size=batch_size)
+    def messages(self, ids: Sequence[int], lane: Lane) -> None:
+        """Enqueue send jobs for committed outbox messages."""
+        enqueue_messages(self.queues, ids, lane, batch_size=self.settings.sms_batch_size)
 
-    install_dispatch(factory, transactional, bulk=bulk)
+    def promises(self, ids: Sequence[int]) -> None:
+        """Enqueue a job per committed promise (its id names the job: enqueuing twice is one)."""
+        for promise_id in ids:
+            KEEP_PROMISE.enqueue(self.queues, promise_id, job_id=f"promise-{promise_id}")
 
 
-def _safely(queues: dict[str, Queue], ids: list[int], *, bulk: bool, batch_size: int) -> None:
-    # The rows are committed already; if Redis is down the sweeper enqueues them later.
-    try:
-        enqueue_messages(queues, ids, bulk=bulk, batch_size=batch_size)
-    except Exception:
-        log.exception("could not enqueue %d messages; the sweeper will", len(ids))
+def dispatcher(queues: Queues, settings: Settings) -> Dispatch:
+    """The job layer's dispatch for a runtime's queues."""
+    return JobDispatch(queues, settings)

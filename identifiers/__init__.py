@@ -1,0 +1,1 @@
+"""The identifiers citizens carry and we print: phone and ID numbers, codes and references."""

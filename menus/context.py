@@ -1,0 +1,77 @@
+"""What a screen may use during one hop: the caller, one unit of work, lookups and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from config import Settings
+from models.work import Work
+from ops.runtime import Runtime
+from ussd.engine import Turn
+from ussd.hop import Caller
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class HopContext:
+    """The hop's dependencies; the hop owns the unit of work and commits it after the screen."""
+
+    caller: Caller
+    work: Work
+    reader: Session
+    redis: Redis
+    settings: Settings
+
+    @property
+    def db(self) -> Session:
+        """The session of the hop's unit of work (writes, and reads inside its transaction)."""
+        return self.work.session
+
+    @property
+    def phone(self) -> str:
+        return self.caller.phone
+
+    @property
+    def phone_key(self) -> str:
+        return self.caller.phone_key
+
+    @property
+    def now(self) -> datetime:
+        return self.caller.now
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.tz
+
+    def read(self, lookup: Callable[[Session], T]) -> T:
+        """Run a lookup that writes nothing outside any transaction, then free its connection.
+
+        An autocommit read saves the BEGIN and COMMIT round trips; once this hop has opened a
+        transaction, lookups join it so a hop never holds two connections.
+        """
+        if self.db.in_transaction():
+            return lookup(self.db)
+        try:
+            return lookup(self.reader)
+        finally:
+            self.reader.commit()  # no round trip in autocommit: it only returns the connection
+
+
+def context_for(found: Runtime) -> Callable[[Caller, Work, Session], HopContext]:
+    """Build each hop's context on this runtime's Redis and settings."""
+
+    def build(caller: Caller, work: Work, reader: Session) -> HopContext:
+        return HopContext(caller, work, reader, found.redis, found.settings)
+
+    return build
+
+
+HopTurn = Turn[HopContext]

@@ -1,0 +1,122 @@
+"""A unit of work: one database transaction, and what must happen only once it has committed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import partial
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+Hook = Callable[[], None]
+
+
+class Lane(StrEnum):
+    """The two send queues: what a citizen waits for goes ahead of bulk."""
+
+    TRANSACTIONAL = "transactional"
+    BULK = "bulk"
+
+
+class Dispatch(Protocol):
+    """Hands committed work to the job queues (RQ in the service)."""
+
+    def messages(self, ids: Sequence[int], lane: Lane) -> None:
+        """Send the outbox messages `ids` in `lane`."""
+
+    def promises(self, ids: Sequence[int]) -> None:
+        """Keep the promises `ids`."""
+
+
+class LeaveToSweepers:
+    """Dispatch of processes that enqueue no jobs themselves: the sweepers find the rows."""
+
+    def messages(self, ids: Sequence[int], lane: Lane) -> None:
+        """Leave the messages to the outbox sweeper."""
+
+    def promises(self, ids: Sequence[int]) -> None:
+        """Leave the promises to their sweeper."""
+
+
+LEAVE_TO_SWEEPERS = LeaveToSweepers()
+
+
+@dataclass(slots=True)
+class Work:
+    """One transaction on `session`; hooks and outbox messages wait for its commit.
+
+    Everything a request or job promises the outside world (an SMS, a job) is first a row in
+    this transaction and only then a hook: a rollback drops the hooks with the rows.
+    """
+
+    session: Session
+    dispatch: Dispatch = LEAVE_TO_SWEEPERS
+    hooks: list[Hook] = field(default_factory=list)
+    messages: dict[Lane, list[int]] = field(default_factory=dict)
+    promises: list[int] = field(default_factory=list)
+
+    def after_commit(self, hook: Hook) -> None:
+        """Run `hook` once this transaction has committed (never if it rolls back)."""
+        self.hooks.append(hook)
+
+    def send_after_commit(self, ids: Sequence[int], lane: Lane) -> None:
+        """Hand the outbox messages `ids` to their lane's queue once they are committed."""
+        self.messages.setdefault(lane, []).extend(ids)
+
+    def keep_after_commit(self, ids: Sequence[int]) -> None:
+        """Hand the promises `ids` to the job that keeps them once they are committed."""
+        self.promises.extend(ids)
+
+    def commit(self) -> None:
+        """Commit, then run what waited for it; a failing hook is logged, never raised."""
+        self.session.commit()
+        hooks, messages, promises = self.hooks, self.messages, self.promises
+        self.forget()
+        for lane, ids in messages.items():
+            _guarded(partial(self.dispatch.messages, ids, lane))
+        if promises:
+            _guarded(partial(self.dispatch.promises, promises))
+        for hook in hooks:
+            _guarded(hook)
+
+    def rollback(self) -> None:
+        """Roll back and forget what waited for the commit."""
+        self.session.rollback()
+        self.forget()
+
+    def close(self) -> None:
+        """Roll back anything uncommitted and release the connection."""
+        self.forget()
+        self.session.close()
+
+    def forget(self) -> None:
+        """Drop what waited for a commit (it was run, or rolled back)."""
+        self.hooks, self.messages, self.promises = [], {}, []
+
+
+def _guarded(hook: Hook) -> None:
+    # The transaction is committed: its rows are the promise, and the sweepers keep it if a
+    # hook fails (Redis down, say). Raising here would turn a kept promise into an error page.
+    try:
+        hook()
+    except Exception:
+        log.exception("after-commit work failed; the sweeper will finish it")
+
+
+@contextmanager
+def transaction(session: Session, dispatch: Dispatch = LEAVE_TO_SWEEPERS) -> Iterator[Work]:
+    """Yield a unit of work on `session`: committed on success, rolled back on error, closed."""
+    work = Work(session, dispatch)
+    try:
+        yield work
+        work.commit()
+    except BaseException:
+        work.rollback()
+        raise
+    finally:
+        work.close()

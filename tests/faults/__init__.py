@@ -1,0 +1,1 @@
+"""Faults the tests own: a switchable TCP proxy, Redis, Sentinel, PgBouncer, slow clients."""

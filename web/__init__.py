@@ -1,0 +1,1 @@
+"""The HTTP edge all blueprints share: request unit of work, callback auth, errors, health."""

@@ -1,0 +1,1 @@
+"""What citizens read, on USSD and by SMS: catalogues, dates and times, in English and Kiswahili."""
