@@ -95,6 +95,7 @@ def test_the_periodic_job_closes_a_seat_freed_in_a_closed_slot(seeded, job_env, 
     assert left is None or left.capacity == left.booked
 
 
+@pytest.mark.committed  # a second app, its own connections
 def test_slots_open_at_the_centres_hours_in_the_configured_time_zone(seeded, settings, db_session):
     """TIMEZONE decides what "08:00" means; Nairobi is only its default."""
     lagos = ZoneInfo("Africa/Lagos")  # an hour behind Nairobi all year

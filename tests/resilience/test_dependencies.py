@@ -10,7 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.faults.redis_server import RedisServer
 from tests.faults.service import Reply, Service
+
+pytestmark = pytest.mark.committed  # the service's own processes
 
 BUDGET = 2.0
 RECOVERY = 10.0
@@ -69,17 +72,17 @@ def test_a_database_fault_gets_polite_answers_in_time(service, postgres_proxy, f
     assert _recovery(service) < RECOVERY
 
 
-def _freeze(server) -> Callable[[], None]:
+def _freeze(server: RedisServer) -> Callable[[], object]:
     server.freeze()
     return server.thaw
 
 
-def _stop(server) -> Callable[[], None]:
+def _stop(server: RedisServer) -> Callable[[], object]:
     server.stop()
     return server.start
 
 
-def _restart_empty(server) -> Callable[[], None]:
+def _restart_empty(server: RedisServer) -> Callable[[], object]:
     server.stop()
     return server.restart_empty
 
