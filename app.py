@@ -20,20 +20,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     from api import cli as api_cli
     from api import feed
     from demo.cli import seed_cli
-    from jobs.cli import slots_cli
+    from jobs.cli import retention_cli, slots_cli
     from jobs.sends import dispatcher
     from menus import registry
     from ops.logs import configure_logging
     from ops.runtime import Role, build_runtime
     from sms import callbacks
     from ussd.cli import ussd_cli
-    from web import errors, health, metrics, requests
+    from web import errors, headers, health, metrics, proxy, requests
     from web.cli import db_cli
 
     settings = settings or load_settings()
     configure_logging(settings)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
+    proxy.install(app, settings.trusted_proxies)
+    if settings.web_surface != "callbacks":  # AT reads no headers: its hops skip the work
+        headers.install(app, production=settings.is_production)
     found = app.extensions[requests.EXTENSION] = build_runtime(settings, Role.WEB, dispatcher)
     app.teardown_appcontext(requests.close)
     metrics.instrument(app)
@@ -47,7 +50,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.web_surface in ("all", "console"):
         app.register_blueprint(feed.bp)
         staff.register(app)
-    for group in (db_cli, seed_cli, slots_cli, ussd_cli, api_cli.agency_cli, api_cli.documents_cli):
+    for group in (db_cli, seed_cli, slots_cli, retention_cli, ussd_cli, api_cli.agency_cli,
+                  api_cli.documents_cli):  # fmt: skip
         app.cli.add_command(group)
     return app
 

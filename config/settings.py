@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,7 @@ class Settings:
     secret_key: str = ""
     timezone: str = "Africa/Nairobi"
     host: str = "127.0.0.1"
+    trusted_proxies: int = 0
     port: int = 8000
     web_workers: int = 2
     web_threads: int = 2
@@ -64,10 +66,14 @@ class Settings:
     slot_horizon_days: int = 14
     # Staff console
     login_max_failures: int = 5
+    login_account_max_failures: int = 50
     login_lockout_minutes: int = 15
     login_ip_max_failures: int = 30
     login_ip_window_minutes: int = 15
+    staff_session_idle_minutes: int = 30
+    staff_session_max_hours: int = 12
     broadcast_approval_threshold: int = 100
+    broadcast_redrive_seconds: float = 60.0
     sms_price_per_part: float = 0.80
     simulator_phone_prefix: str = "+25470000"
     # USSD
@@ -96,6 +102,20 @@ class Settings:
     sms_rate_wait_seconds: float = 10.0
     sms_failure_ticket_count: int = 3
     sms_failure_ticket_days: int = 30
+    # Retention (days each data class is kept; see services/retention.py)
+    retention_outbox_days: int = 90
+    retention_inbound_days: int = 90
+    retention_ussd_event_days: int = 90
+    retention_feedback_days: int = 365
+    retention_booking_days: int = 365
+    retention_document_days: int = 365
+    retention_ticket_days: int = 365
+    retention_status_history_days: int = 730
+    retention_promise_days: int = 90
+    retention_staff_session_days: int = 90
+    retention_audit_days: int = 730
+    retention_batch_size: int = 500
+    retention_max_seconds: float = 480.0
 
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
@@ -170,6 +190,19 @@ def _window(value: str) -> tuple[str, str]:
     return start.strip(), end.strip()
 
 
+RETENTION_DEFAULTS = {"outbox": 90, "inbound": 90, "ussd_event": 90, "feedback": 365,
+                      "booking": 365, "document": 365, "ticket": 365, "status_history": 730,
+                      "promise": 90, "staff_session": 90, "audit": 730}  # fmt: skip
+
+
+def _retention(env: Mapping[str, str]) -> dict[str, Any]:
+    """The RETENTION_<CLASS>_DAYS settings, the batch size and the time budget of a run."""
+    days = {f"retention_{name}_days": int(env.get(f"RETENTION_{name.upper()}_DAYS", str(default)))
+            for name, default in RETENTION_DEFAULTS.items()}  # fmt: skip
+    return {**days, "retention_batch_size": int(env.get("RETENTION_BATCH_SIZE", "500")),
+            "retention_max_seconds": float(env.get("RETENTION_MAX_SECONDS", "480"))}  # fmt: skip
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment and refuse unsafe production ones."""
     env = os.environ if environ is None else environ
@@ -189,6 +222,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("SECRET_KEY", ""),
         timezone=env.get("TIMEZONE", "Africa/Nairobi"),
         host=env.get("HOST", "127.0.0.1"),
+        trusted_proxies=int(env.get("TRUSTED_PROXIES", "0")),
         port=int(env.get("PORT", "8000")),
         web_workers=int(env.get("WEB_WORKERS", "2")),
         web_threads=int(env.get("WEB_THREADS", "2")),
@@ -211,10 +245,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         slot_horizon_days=int(env.get("SLOT_HORIZON_DAYS", "14")),
         # Staff console
         login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
+        login_account_max_failures=int(env.get("LOGIN_ACCOUNT_MAX_FAILURES", "50")),
         login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
         login_ip_max_failures=int(env.get("LOGIN_IP_MAX_FAILURES", "30")),
         login_ip_window_minutes=int(env.get("LOGIN_IP_WINDOW_MINUTES", "15")),
+        staff_session_idle_minutes=int(env.get("STAFF_SESSION_IDLE_MINUTES", "30")),
+        staff_session_max_hours=int(env.get("STAFF_SESSION_MAX_HOURS", "12")),
         broadcast_approval_threshold=int(env.get("BROADCAST_APPROVAL_THRESHOLD", "100")),
+        broadcast_redrive_seconds=float(env.get("BROADCAST_REDRIVE_SECONDS", "60")),
         sms_price_per_part=float(env.get("SMS_PRICE_PER_PART", "0.80")),
         simulator_phone_prefix=env.get("SIMULATOR_PHONE_PREFIX", "+25470000").strip(),
         # USSD
@@ -243,6 +281,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_rate_wait_seconds=float(env.get("SMS_RATE_WAIT_SECONDS", "10")),
         sms_failure_ticket_count=int(env.get("SMS_FAILURE_TICKET_COUNT", "3")),
         sms_failure_ticket_days=int(env.get("SMS_FAILURE_TICKET_DAYS", "30")),
+        **_retention(env),
     )
     check_production(settings)
     return settings

@@ -12,6 +12,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
@@ -21,6 +22,7 @@ from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.scheduler import RQScheduler
+from rq.utils import utcparse
 
 from config import Settings
 from jobs.periodic import ensure_scheduled, keep_scheduled
@@ -33,6 +35,44 @@ from ops.runtime import Runtime
 log = logging.getLogger(__name__)
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 CAP_SECONDS = 10.0  # the longest wait between two tries to reach Redis
+CHECK_SECONDS = 5.0  # how often a worker checks its scheduler, registration and schedule
+# A scheduler beats every second; one silent this long is dead, and its locks go to another.
+SCHEDULER_SILENT_SECONDS = 10.0
+# Delete a lock only while it still names the dead scheduler: never one just taken over.
+RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def reclaim_dead_scheduler_locks(connection: redis.Redis, queues: list[str], own: str) -> list[str]:
+    """Free the scheduler locks of queues whose scheduler stopped beating; name the queues.
+
+    RQ keeps a dead scheduler's lock for a minute and tries again only every ten: meanwhile no
+    periodic task, retry or scheduled send would run.
+    """
+    freed = []
+    release = connection.register_script(RELEASE_IF_OWNER)
+    for name in queues:
+        key = RQScheduler.get_locking_key(name)
+        owner = _text(connection.get(key))
+        if not owner or owner == own:
+            continue
+        beat = _text(connection.hget(f"rq:scheduler:{owner}", "last_heartbeat"))
+        if beat and _seconds_since(beat) < SCHEDULER_SILENT_SECONDS:
+            continue
+        if release(keys=[key], args=[owner]):
+            freed.append(name)
+    return freed
+
+
+def _text(raw: object) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw or "")
+
+
+def _seconds_since(stamp: str) -> float:
+    """Seconds since an RQ timestamp (UTC)."""
+    return (datetime.now(UTC) - utcparse(stamp).replace(tzinfo=UTC)).total_seconds()
 
 
 class Scheduler(RQScheduler):
@@ -79,7 +119,7 @@ class Worker(SimpleWorker):
     @property
     def dequeue_timeout(self) -> int:
         """Wake from an idle wait at least once per check interval."""
-        return max(1, int(self.settings.sms_sweep_seconds))
+        return max(1, int(min(CHECK_SECONDS, self.settings.sms_sweep_seconds)))
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         """Note that a stop was asked for, then stop as RQ does."""
@@ -127,7 +167,7 @@ class Worker(SimpleWorker):
         try:
             self.register_again()
             if self.scheduler is not None and not self.stopping:  # starts it again if it died
-                self.scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+                self.take_over_dead_schedulers(self.scheduler)
             restored = keep_scheduled({q.name: q for q in self.queues}, self.settings)
         except StopRequested:  # a signal's stop request raised here must reach RQ's loop
             raise
@@ -139,6 +179,14 @@ class Worker(SimpleWorker):
             return
         if restored:
             log.warning("periodic tasks were missing from Redis; scheduled %s", restored)
+
+    def take_over_dead_schedulers(self, scheduler: RQScheduler) -> None:
+        """Run a scheduler here if the one holding the locks stopped beating (or this one died)."""
+        names = [queue.name for queue in self.queues]
+        freed = reclaim_dead_scheduler_locks(self.connection, names, scheduler.name)
+        if freed:
+            log.warning("the scheduler of %s stopped; taking over", ", ".join(freed))
+        scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
 
     def register_again(self) -> None:
         """Put this worker back on the list of workers if Redis lost it (RQ skips a re-birth)."""

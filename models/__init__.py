@@ -17,6 +17,8 @@ from models.messaging import (
     OptOut,
 )
 from models.promises import Promise, PromiseStatus
+from models.retention import RetentionMark
+from models.sessions import RecoveryCode, StaffSession
 from models.staff import AgencyKey, AuditEvent, Role, StaffUser, Ticket
 from models.ussd import UssdSessionEvent
 
@@ -48,9 +50,12 @@ __all__ = [
     "OptOut",
     "Promise",
     "PromiseStatus",
+    "RecoveryCode",
+    "RetentionMark",
     "Role",
     "Service",
     "Slot",
+    "StaffSession",
     "StaffUser",
     "Ticket",
     "UTCDateTime",

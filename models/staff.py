@@ -33,6 +33,10 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-factor sign-in: a secret with no enabled_at is an enrolment not yet confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AgencyKey(Base):

@@ -80,3 +80,10 @@ SMS_OUTCOMES = Counter(
 def count_sms(status: str, reason: str = "") -> None:
     """Count one SMS that reached `status` (sent, failed, queued for retry, suppressed)."""
     SMS_OUTCOMES.labels(status, reason or "").inc()
+
+
+RETENTION_ROWS = Counter(
+    "huduma_retention_rows_total",
+    "Rows the retention job anonymised or deleted, by data class",
+    ["data_class", "treatment"],
+)

@@ -49,7 +49,7 @@ class Runtime:
 
     def work(self) -> Work:
         """Open a unit of work; the caller commits it (a request's, usually)."""
-        return Work(self.session_factory(), self.dispatch)
+        return Work(self.session_factory, self.dispatch)
 
     def transaction(self) -> AbstractContextManager[Work]:
         """A unit of work committed when the block ends (a job's, usually)."""

@@ -1,4 +1,4 @@
-"""Inbound SMS keywords, in English and Kiswahili: STATUS/HALI, STOP/ACHA, START, HELP/MSAADA."""
+"""Inbound SMS keywords, English and Kiswahili: STATUS/HALI, STOP/ACHA, START, HELP/MSAADA, DATA."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ from sms.languages import languages
 from sms.outbox import queue_message
 from sms.ratelimit import allow_reply
 from sms.templates import kind_values, render, status_words
-from sms.tickets import SMS_HELP, open_ticket
+from sms.tickets import DATA_REQUEST, SMS_HELP, open_ticket
 
 KEYWORDS = {
     "STATUS": ("status", "en"), "HALI": ("status", "sw"),
     "STOP": ("stop", "en"), "ACHA": ("stop", "sw"), "STOPALL": ("stop", "en"),
     "START": ("start", None), "ANZA": ("start", "sw"),
     "HELP": ("help", "en"), "MSAADA": ("help", "sw"),
+    "DATA": ("data", None), "PRIVACY": ("data", "en"), "FARAGHA": ("data", "sw"),
 }  # fmt: skip
 
 
@@ -84,6 +85,9 @@ def respond(work: Work, redis: Redis, settings: Settings, inbound: InboundMessag
         # Someone asking for help, or writing what no keyword matches, wants a person.
         summary = "Asked for help by SMS" if parsed.action == "help" else "SMS staff should read"
         open_ticket(session, SMS_HELP, inbound.phone, summary, inbound_id=inbound.id)
+    if parsed.action == "data":  # Data Protection Act: a person calls back about access or erasure
+        summary = "Asked by SMS about their personal data (a copy or erasure)"
+        open_ticket(session, DATA_REQUEST, inbound.phone, summary, inbound_id=inbound.id)
     if allow_reply(redis, inbound.phone, settings.sms_replies_per_hour):
         queue_message(work, recipient=inbound.phone, body=body, kind="reply",
                       idempotency_key=f"reply:{inbound.at_id}", language=language)  # fmt: skip
@@ -100,6 +104,8 @@ def reply_text(session: Session, phone: str, parsed: Parsed, language: str) -> s
     if parsed.action == "start":
         optouts.remove(session, phone)
         return render("started", language)
+    if parsed.action == "data":
+        return render("data_request", language)
     return render("help", language)
 
 

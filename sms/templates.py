@@ -87,6 +87,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "Help: 1919",
         "sw": "HUDUMA: Hutapokea tena SMS za taarifa. Tuma START kuzipata tena. Msaada: 1919",
     },
+    "data_request": {
+        "en": "HUDUMA: We got your request about your personal data. The contact centre will "
+        "call you back on this number. Help: 1919",
+        "sw": "HUDUMA: Tumepokea ombi lako kuhusu taarifa zako binafsi. Kituo cha simu "
+        "kitakupigia kwa nambari hii. Msaada: 1919",
+    },
     "started": {
         "en": "HUDUMA: Awareness SMS are back on. Send STOP to stop them. Help: 1919",
         "sw": "HUDUMA: SMS za taarifa zimerudi. Tuma ACHA kuzisitisha. Msaada: 1919",

@@ -29,9 +29,11 @@ from ops.runtime import Runtime
 from services import staff_accounts
 from tests import databases
 from tests.databases import TEST_SECRET, RunDatabase
+from tests.faults.fixtures import fault_proxy, postgres_backend, postgres_proxy
 
 TEST_TOKEN = "test-callback-token"
-__all__ = ["TEST_SECRET", "TEST_TOKEN"]
+# Re-exported: TEST_SECRET for tests, the fault fixtures for every folder.
+__all__ = ["TEST_SECRET", "TEST_TOKEN", "fault_proxy", "postgres_backend", "postgres_proxy"]
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -150,6 +152,7 @@ def _join_one_transaction(found: Runtime) -> Connection:
     conn.begin()
     for factory in (found.session_factory, found.reader_factory):
         factory.configure(bind=conn, join_transaction_mode="create_savepoint")
+    databases.refuse_other_connections(found.engine, found.reader_engine)
     return conn
 
 

@@ -31,6 +31,7 @@ from words.i18n import N_, say
 
 log = logging.getLogger(__name__)
 C = TypeVar("C")
+Reader = Callable[[], Session]  # the hop's autocommit session for lookups, opened on first use
 BUSY = N_("Service busy. Please try again in a few minutes.")
 FOREIGN = N_("This service is not available on this code.")
 DEADLINE_MARGIN = 0.3  # the server's statement timeout should speak first
@@ -53,7 +54,7 @@ class Content(Generic[C]):
     """What the app registers: its menus, their context for one hop, a phone's chosen language."""
 
     menus: Menus[C]
-    context: Callable[[Caller, Work, Session], C]
+    context: Callable[[Caller, Work, Reader], C]
     language: Callable[[Session, str], str | None]
 
 
@@ -65,7 +66,7 @@ class Answer:
     lang: str
 
 
-def answer(hop: Hop, found: Runtime, content: Content[Any], work: Work, reader: Session) -> Answer:
+def answer(hop: Hop, found: Runtime, content: Content[Any], work: Work, reader: Reader) -> Answer:
     """Answer a hop; a replay gets the reply it got before; outages get a polite END in time."""
     settings = found.settings
     if settings.ussd_service_codes and hop.service_code not in settings.ussd_service_codes:
@@ -87,7 +88,7 @@ class Hopper:
     found: Runtime
     content: Content[Any]
     work: Work
-    reader: Session
+    reader: Reader
     store: SessionStore
     lang: str = ""
     screen: str = ""
@@ -172,7 +173,7 @@ class Hopper:
         return rebuild(menus, ctx, lang, hop.text.split("*") if hop.text else [])
 
     def chosen_language(self, phone: str) -> str | None:
-        return self.content.language(self.reader, phone)
+        return self.content.language(self.reader(), phone)
 
     def save(self, hop: Hop, caller: Caller, loaded: Loaded, fresh: Record) -> None:
         record = loaded.record

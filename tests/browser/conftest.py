@@ -10,9 +10,11 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
@@ -20,6 +22,8 @@ from werkzeug.serving import make_server
 from config import PROJECT_ROOT
 from models import Role
 from services.staff_accounts import create_user
+from services.two_factor import required_for
+from tests.staff.conftest import enable_two_factor
 
 # Debian's Chromium; TEST_CHROMIUM points elsewhere (a missing path shows what skipping looks like).
 CHROMIUM = Path(os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -146,24 +150,44 @@ def page_for(
 
 
 @pytest.fixture()
-def staff(app: Flask) -> Callable[[str, Role], str]:
-    """Create a staff account; return its username."""
+def staff(app: Flask) -> Iterator[Callable[[str, Role], str]]:
+    """Create a staff account (with an authenticator where the role needs one); its username."""
 
     def make(username: str, role: Role) -> str:
         with app.extensions["huduma"].session_factory.begin() as session:
-            create_user(session, username=username, full_name=username.title(),
-                        password=PASSWORD, role=role)  # fmt: skip
+            user = create_user(session, username=username, full_name=username.title(),
+                               password=PASSWORD, role=role)  # fmt: skip
+            if required_for(role):
+                AUTHENTICATORS[username] = enable_two_factor(session, user)
         return username
 
-    return make
+    yield make
+    AUTHENTICATORS.clear()
+    USED_STEPS.clear()
+
+
+# The authenticator secrets of this test's accounts, and the last time step each one used.
+AUTHENTICATORS: dict[str, str] = {}
+USED_STEPS: dict[str, int] = {}
+
+
+def app_code(username: str) -> str:
+    """The code the account's authenticator app shows, never one already used."""
+    step = max(int(time.time()) // 30, USED_STEPS.get(username, 0) + 1)
+    USED_STEPS[username] = step
+    return pyotp.TOTP(AUTHENTICATORS[username]).at(step * 30)
 
 
 def log_in(page, username: str) -> None:
-    """Log in through the form."""
+    """Log in through the form, typing the app's code when the role needs one."""
     page.goto("/staff/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    if username in AUTHENTICATORS:
+        page.wait_for_url("**/staff/login/code")
+        page.get_by_label("Code").fill(app_code(username))
+        page.get_by_role("button", name="Verify").click()
     page.wait_for_url("**/staff/dashboard")
 
 

@@ -96,7 +96,8 @@ def test_compose_from_csv_then_approve_as_second_supervisor(page_for, staff, tmp
 PAGES = ["/staff/dashboard", "/staff/tickets", "/staff/feedback", "/staff/broadcasts/new",
          "/staff/simulator/", "/staff/admin/centres/1", "/staff/admin/services",
          "/staff/admin/holidays", "/staff/admin/keys", "/staff/admin/staff",
-         "/staff/admin/audit"]  # fmt: skip
+         "/staff/admin/audit", "/staff/admin/citizen", "/staff/account/",
+         "/staff/account/two-factor"]  # fmt: skip
 
 
 def test_pages_fit_a_phone_screen(seeded, page_for, staff, shoot):

@@ -42,12 +42,13 @@ class Service:
     processes: list[Popen[bytes]] = field(default_factory=list)
 
     def environment(self, **extra: str) -> dict[str, str]:
-        """The environment the service's processes run with."""
-        return dict(
+        """The environment the service's processes run with; `env` and `extra` override it."""
+        found = dict(
             os.environ, APP_ENV="test", DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
             SECRET_KEY="fault-secret", AT_CALLBACK_TOKEN=TOKEN, AT_API_KEY="k", LOG_LEVEL="WARNING",
-            VAR_DIR=str(self.folder), NO_PROXY="127.0.0.1,localhost", **self.env, **extra,
+            VAR_DIR=str(self.folder), NO_PROXY="127.0.0.1,localhost",
         )  # fmt: skip
+        return found | self.env | extra
 
     def _granian(self, port: int, interface: str, target: str, threads: int) -> list[str]:
         return [sys.executable, "-m", "granian", "--factory", "--interface", interface,
@@ -57,19 +58,20 @@ class Service:
     def start_callbacks(self, threads: int = 2) -> Popen[bytes]:
         """AT's callbacks on their own server, as `make run` starts them."""
         argv = self._granian(self.callbacks_port, "wsgi", "app:create_app", threads)
-        return self._start(argv, self.callbacks_port, WEB_SURFACE="callbacks")
+        return self.start_web(argv, self.callbacks_port, WEB_SURFACE="callbacks")
 
     def start_console(self) -> Popen[bytes]:
         """The console and the agency API on their own server."""
         argv = self._granian(self.console_port, "asgi", "app:create_console", 1)
-        return self._start(argv, self.console_port)
+        return self.start_web(argv, self.console_port)
 
     def start_worker(self) -> Popen[bytes]:
         """An RQ worker with its scheduler."""
         process = self._spawn([sys.executable, "-m", "jobs.worker"], "worker")
         return process
 
-    def _start(self, argv: list[str], port: int, **extra: str) -> Popen[bytes]:
+    def start_web(self, argv: list[str], port: int, **extra: str) -> Popen[bytes]:
+        """Start a web server by its command line and wait until `port` answers /healthz."""
         process = self._spawn(argv, f"web-{port}", **extra)
         wait_until(lambda: self._healthy(port), START_SECONDS, f"web unit on {port}", every=0.2)
         return process

@@ -19,8 +19,10 @@ from tests.faults.fixtures import (
     slow_clients,
 )
 from tests.faults.service import Service
+from tests.sms.conftest import fake_at
 
 __all__ = [
+    "fake_at",
     "fault_proxy",
     "pgbouncer",
     "pgbouncer_factory",
