@@ -33,6 +33,10 @@ class LeakedRows(AssertionError):
     """A test changed a database outside its own transaction."""
 
 
+class SecondConnection(AssertionError):
+    """A test's app opened a connection of its own, which cannot see the test's transaction."""
+
+
 @dataclass(frozen=True, slots=True)
 class Baseline:
     """What a test database holds between tests: rows per table and where sequences stand."""
@@ -202,18 +206,32 @@ def allow_savepoints(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def refuse_other_connections(*engines: Engine) -> None:
+    """Fail any later checkout from `engines`: it would read and write outside the test."""
+
+    def refuse(*_args: Any) -> None:
+        raise SecondConnection(
+            "the app opened a second database connection, which cannot see this test's "
+            "transaction: mark the test `committed`"
+        )
+
+    for engine in engines:
+        event.listen(engine, "checkout", refuse)
+
+
 def end_test(conn: Connection, database: RunDatabase) -> None:
     """Roll back a test's outer transaction, then check the database is as the run left it."""
     conn.rollback()
     restore_sequences(conn, database.baseline.sequences)
     if row_counts(conn) == database.baseline.counts:
         return
-    engine = conn.engine
     conn.close()
+    engine = make_engine(database.url)  # the app's engine takes no second connection
     wipe(engine)
     if database.seeded:
         with Session(engine) as session, session.begin():
             seed_demo(session)
+    engine.dispose()
     raise LeakedRows("the test committed rows through a connection of its own: mark it `committed`")
 
 
