@@ -56,6 +56,7 @@ def test_a_promise_whose_slot_filled_gets_an_apology(seeded):
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # a second app through a proxy
 def test_a_promise_outlives_a_database_outage_and_is_kept_after(seeded, settings, postgres_proxy):
     promise_id = _promise(seeded)
     url = make_url(settings.database_url).set(host="127.0.0.1", port=postgres_proxy.port)

@@ -34,6 +34,8 @@ from services.retention import CLASSES
 from services.staff_accounts import create_user
 from tests.conftest import TEST_SECRET
 
+pytestmark = pytest.mark.committed  # it reads every table through a connection of its own
+
 OLD, NEW = "+254711000001", "+254722000002"
 NOW = utcnow()
 

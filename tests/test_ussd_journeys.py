@@ -273,6 +273,7 @@ def test_verify_states_the_code_rule_it_applies(client, seeded, lang, rule):
     assert rule not in dial.send("ABCD") and dial.last.startswith("END ")
 
 
+@pytest.mark.committed  # a second app, its own connections
 def test_verify_checks_are_limited_per_phone(app, settings):
     limited = create_app(settings.with_overrides(ussd_verify_checks_per_hour=2))
     screens = []

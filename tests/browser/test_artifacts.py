@@ -11,7 +11,11 @@ import pytest
 from config import PROJECT_ROOT
 from tests.browser.conftest import ARTIFACTS
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
+]
 FAILING = """
 def test_fails_on_purpose(page_for):
     page = page_for()

@@ -13,7 +13,11 @@ from sms.templates import with_opt_out
 from tests.browser.conftest import PHONE, log_in
 from tests.dates import TUESDAY
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
+]
 CSV = b"phone\n0712000001\n0712000002\n+254712000003\n0712000001\nnot-a-phone\n"
 
 

@@ -10,7 +10,11 @@ from models import Role, StaffUser
 from services.staff_accounts import create_user
 from tests.browser.conftest import PASSWORD, log_in
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
+]
 # Registered by the browser itself, outside the page's policy: it sees every violation.
 WATCH = """document.addEventListener("securitypolicyviolation", (e) => {
   (window.__blocked = window.__blocked || []).push(e.violatedDirective + " " + e.blockedURI);

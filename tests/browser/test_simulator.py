@@ -9,7 +9,11 @@ from sqlalchemy import select
 from models import Booking, Role
 from tests.browser.conftest import PHONE, log_in
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
+]
 # Book, replacement ID, first county, centre, day and time, an ID number, confirm.
 BOOKING = ("2", "1", "1", "1", "1", "1", "12345678", "1")
 

@@ -16,6 +16,8 @@ from tests.faults.processes import kill, wait_until
 from tests.faults.service import Service
 from tests.staff.conftest import PASSWORD, enable_two_factor, login, post
 
+pytestmark = pytest.mark.committed  # the service's own processes
+
 TOTAL = 2000
 WORKER = {"SMS_BATCH_SIZE": "10", "BROADCAST_REDRIVE_SECONDS": "2", "SMS_SWEEP_SECONDS": "1",
           "SMS_RATE_PER_SECOND": "10000", "SMS_SEND_TIMEOUT": "2", "SMS_RATE_WAIT_SECONDS": "2",

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from tests.faults.redis_server import RedisServer
 from tests.faults.service import Reply, Service
 
+pytestmark = pytest.mark.committed  # the service's own processes
+
 BUDGET = 2.0
 RECOVERY = 10.0
 BURST = 8

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from tests.faults.processes import wait_until
 from tests.faults.service import Service
 from tests.faults.slowbody import SlowRequest
+
+pytestmark = pytest.mark.committed  # the service's own processes
 
 SLOW = SlowRequest(path="/staff/login")
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
 import redis
 
 from tests.faults.processes import kill, wait_until
+
+pytestmark = pytest.mark.committed  # the service's own processes
 
 SCHEDULER_BACK = 30.0
 

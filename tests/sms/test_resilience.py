@@ -13,6 +13,8 @@ from sms.delivery import Delivery, deliver
 from sms.outbox import queue_message
 from tests.sms.conftest import add_message, message, statuses, wait_for
 
+pytestmark = pytest.mark.committed  # worker processes and delivery's own connection
+
 TOTAL = 40
 
 

@@ -8,7 +8,7 @@ from jobs.periodic import MARKER
 from sms.outbox import queue_message
 from tests.sms.conftest import statuses, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.committed]  # worker processes
 TOTAL = 5
 
 

@@ -15,7 +15,7 @@ from models import Broadcast, StaffUser
 from sms.outbox import queue_messages
 from tests.sms.conftest import statuses, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.committed]  # worker processes
 TOTAL = 300
 BATCH = 10
 CONCURRENCY = 4

@@ -330,6 +330,7 @@ def test_an_approval_from_a_stale_page_is_refused(app, as_role):
     assert [e.actor for e in _events(app, "send")] == ["checker1"]
 
 
+@pytest.mark.committed  # two transactions at once
 def test_a_stale_broadcast_object_cannot_be_approved_twice(app, as_role):
     _pending_for_two_checkers(as_role)
     factory = app.extensions["huduma"].session_factory
@@ -341,6 +342,7 @@ def test_a_stale_broadcast_object_cannot_be_approved_twice(app, as_role):
             approve(stale, broadcast, approver_id=3, now=datetime.now(UTC))
 
 
+@pytest.mark.committed  # approvals race in threads
 def test_two_approvals_at_once_give_one_fan_out(app, as_role):
     clients = _pending_for_two_checkers(as_role)
     tokens = [csrf(c, "/staff/simulator/") for c in clients]

@@ -26,6 +26,8 @@ from tests.conftest import TEST_SECRET, TEST_TOKEN
 from tests.staff.conftest import csrf
 from tests.test_retention import _dump, _rows
 
+pytestmark = pytest.mark.committed  # it reads every table through a connection of its own
+
 ME, OTHER, MY_ID = "+254711000001", "+254722000002", "23456789"
 NOW = utcnow()
 
