@@ -157,6 +157,10 @@ class Worker(SimpleWorker):
         freed = reclaim_dead_scheduler_locks(self.connection, names, scheduler.name)
         if freed:
             log.warning("the scheduler of %s stopped; taking over", ", ".join(freed))
+            # A scheduler already running here only knows the locks it started with: start it
+            # again, so it schedules the queues just taken over too.
+            if scheduler._process is not None and scheduler._process.is_alive():
+                self.stop_scheduler()
         scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
         SCHEDULER_LOCKS.set(held_locks(self.connection, names, scheduler.name))
 
