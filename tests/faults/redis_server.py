@@ -52,10 +52,13 @@ def redis_binary() -> Path:
 class RedisServer:
     """One redis-server process on 127.0.0.1 that a test starts, freezes, kills and restarts."""
 
-    def __init__(self, workdir: Path, port: int | None = None, binary: Path | None = None) -> None:
+    def __init__(
+        self, workdir: Path, port: int | None = None, binary: Path | None = None, password: str = ""
+    ) -> None:
         self.binary = binary or redis_binary()
         self.port = port or free_port()
         self.workdir = workdir
+        self.password = password  # asked of clients, and given to a master this one replicates
         self._port_fixed = port is not None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -127,6 +130,8 @@ class RedisServer:
     def client(self, timeout: float = 0.5, **options: Any) -> redis.Redis:
         """Return a decoded client with short timeouts and no retries; close it after use."""
         settings: dict[str, Any] = {"decode_responses": True, "retry": no_retry(), **options}
+        if self.password:
+            settings.setdefault("password", self.password)
         return redis.Redis(
             host=HOST,
             port=self.port,
@@ -153,6 +158,8 @@ class RedisServer:
             "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
             "--dbfilename", f"dump-{self.port}.rdb",
             "--repl-diskless-sync-delay", "0",  # a replica syncs at once, not after 5 s
+            *(["--requirepass", self.password, "--masterauth", self.password]
+              if self.password else []),
         ]  # fmt: skip
 
     def _answers(self) -> bool:
