@@ -185,6 +185,9 @@ def check_engines(settings: Settings) -> None:
         raise ConfigError(f"Redis Sentinel settings: {exc}") from None
     if settings.db_pool_size < 1 or settings.db_max_overflow < 0:
         raise ConfigError("DB_POOL_SIZE must be at least 1 and DB_MAX_OVERFLOW at least 0")
+    if settings.db_pool_size + settings.db_max_overflow < settings.web_threads:
+        raise ConfigError("DB_POOL_SIZE + DB_MAX_OVERFLOW must be at least WEB_THREADS, "
+                          "or a request thread would wait for a connection")  # fmt: skip
     urls = (settings.database_replica_url, settings.database_url)
     if urls[0] and not all(url.startswith("postgresql") for url in urls):
         raise ConfigError("DATABASE_REPLICA_URL needs PostgreSQL there and in DATABASE_URL")

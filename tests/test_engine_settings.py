@@ -50,6 +50,7 @@ def test_a_plain_redis_url_uses_no_sentinel():
         {"REDIS_URL": "redis://cache:6379/0", **SENTINELS},
         {"DB_POOL_SIZE": "0"},
         {"DB_MAX_OVERFLOW": "-1"},
+        {"WEB_THREADS": "8", "DB_POOL_SIZE": "4", "DB_MAX_OVERFLOW": "3"},
         {"DATABASE_REPLICA_URL": "postgresql+psycopg://replica/huduma"},  # primary is SQLite
         {"DATABASE_URL": "postgresql+psycopg://db/h", "DATABASE_REPLICA_URL": "sqlite:///r.db"},
     ],

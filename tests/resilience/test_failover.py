@@ -96,6 +96,7 @@ def _kill_master(cluster: SentinelCluster, traffic: Traffic, fake_at) -> tuple[f
     _sent(fake_at, 30)
     killed = time.monotonic(), time.time()
     cluster.wait_for_new_master(cluster.kill_master())
+    print(f"failover: the sentinels switched in {time.monotonic() - killed[0]:.2f} s")
     time.sleep(max(0.0, killed[0] + BACK + AFTER - time.monotonic()))
     return killed
 
