@@ -13,6 +13,7 @@ from ops.health import OK, check_redis
 from ops.runtime import Role, Runtime, build_runtime
 from tests.faults.fixtures import require
 from tests.faults.processes import wait_until
+from tests.faults.redis_server import RedisServer, redis_binary
 from tests.faults.sentinel import SentinelCluster, sentinel_command
 
 pytestmark = pytest.mark.slow
@@ -91,3 +92,15 @@ def test_passwords_reach_the_servers_and_the_sentinels(settings, guarded_cluster
         assert (check_redis(found.redis) == OK) is ready
     finally:
         found.dispose()
+
+
+@pytest.mark.parametrize(("password", "ready"), [("redis-pw", True), ("", False)])
+def test_a_plain_redis_url_takes_redis_password(settings, tmp_path, password, ready):
+    guarded = RedisServer(tmp_path / "guarded", binary=require(redis_binary), password="redis-pw")
+    with guarded as server:
+        given = settings.with_overrides(redis_url=server.url, redis_password=password)
+        found = build_runtime(given)
+        try:
+            assert (check_redis(found.redis) == OK) is ready
+        finally:
+            found.dispose()
