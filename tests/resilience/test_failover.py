@@ -28,10 +28,10 @@ from tests.resilience.traffic import Traffic, completed, outage
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 BUDGET = 2.0  # seconds a hop may take, whatever happens
 BACK = 5.0  # seconds from the master's death until hops are served again
-AFTER = 3.0  # seconds of traffic kept up after each fault
+AFTER = 2.0  # seconds of traffic kept up once it is served again, and after the last fault
 BATCH = 300  # SMS per send
 WORKERS = {"SMS_BATCH_SIZE": "10", "SMS_RATE_PER_SECOND": "100", "SMS_SEND_TIMEOUT": "2",
-           "SMS_RATE_WAIT_SECONDS": "2", "SMS_LEASE_SECONDS": "10", "SMS_SWEEP_SECONDS": "1",
+           "SMS_RATE_WAIT_SECONDS": "2", "SMS_LEASE_SECONDS": "8", "SMS_SWEEP_SECONDS": "1",
            "SMS_SEND_CONCURRENCY": "4"}  # fmt: skip
 # A killed worker may have sent calls whose outcome it never recorded (README: SMS delivery).
 RESENT_AT_MOST = 4 * 10  # SMS_SEND_CONCURRENCY x SMS_BATCH_SIZE
@@ -90,14 +90,20 @@ def _sent(fake_at, count: int, seconds: float = 60) -> None:
     wait_until(lambda: fake_at.stats()["unique"] >= count, seconds, f"{count} SMS at AT", 0.2)
 
 
+def _completed_since(traffic: Traffic, began: float) -> int:
+    return sum(completed(s) for s in traffic.sessions().values() if s[0].began > began)
+
+
 def _kill_master(cluster: SentinelCluster, traffic: Traffic, fake_at) -> tuple[float, float]:
     """Kill the Redis master once traffic flows and SMS go out; when (monotonic, epoch)."""
     wait_until(lambda: sum(map(completed, traffic.sessions().values())) >= 4, 30, "traffic")
     _sent(fake_at, 30)
     killed = time.monotonic(), time.time()
     cluster.wait_for_new_master(cluster.kill_master())
-    print(f"failover: the sentinels switched in {time.monotonic() - killed[0]:.2f} s")
-    time.sleep(max(0.0, killed[0] + BACK + AFTER - time.monotonic()))
+    switched = time.monotonic()
+    print(f"failover: the sentinels switched in {switched - killed[0]:.2f} s")
+    wait_until(lambda: _completed_since(traffic, switched) > 0, BACK + AFTER, "service again")
+    time.sleep(AFTER)
     return killed
 
 
