@@ -44,7 +44,7 @@ def connect(settings: Settings, *, decode: bool, timeout: float = 1.0) -> redis.
 def master_for(target: SentinelTarget, *, decode: bool, timeout: float) -> redis.Redis:
     """Return a client of the master the sentinels name, every wait bounded by `timeout`."""
     asking = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
-              # redis-py retries a sentinel 3 times with up to 7 s of sleep: ask the next instead
+              # redis-py would retry a sentinel 3 times, sleeping up to 14 s: ask the next instead
               "retry": Retry(NoBackoff(), 0)}  # fmt: skip
     if target.sentinel_password:
         asking["password"] = target.sentinel_password
