@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from config.sentinel import DEFAULT_MASTER, SentinelConfigError, SentinelTarget, sentinel_target
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
 SURFACES = ("all", "callbacks", "console")
@@ -32,7 +34,15 @@ class Settings:
     app_env: str = "development"
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
+    database_replica_url: str = ""  # lookups go there while it answers, else to the primary
+    db_pool_size: int = 2  # connections each engine keeps (two engines per process)
+    db_max_overflow: int = 2  # more that each engine may open in a burst, closed after use
     redis_url: str = ""
+    redis_sentinels: str = ""  # host:port,host:port... of the sentinels naming the master
+    redis_sentinel_master: str = DEFAULT_MASTER
+    redis_password: str = ""
+    redis_sentinel_password: str = ""
+    redis_db: int = 0
     at_username: str = "sandbox"
     at_api_key: str = ""
     at_sender_id: str = ""
@@ -143,6 +153,7 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"TIMEZONE {self.timezone!r} is not a known time zone") from None
         check_sms_lease(self)
+        check_engines(self)
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -151,8 +162,16 @@ class Settings:
 
     @property
     def redis_embedded(self) -> bool:
-        """True when no REDIS_URL was given and the bundled Redis serves us."""
-        return not self.redis_url
+        """True when neither REDIS_URL nor REDIS_SENTINELS is set: the bundled Redis serves."""
+        return not self.redis_url and not self.redis_sentinels.strip()
+
+    @cached_property
+    def sentinel(self) -> SentinelTarget | None:
+        """The sentinels naming the Redis master, when Redis is reached through Sentinel."""
+        return sentinel_target(
+            self.redis_url, self.redis_sentinels, self.redis_sentinel_master, self.redis_db,
+            self.redis_password, self.redis_sentinel_password,
+        )  # fmt: skip
 
     @property
     def redis_socket(self) -> Path:
@@ -185,6 +204,22 @@ def check_sms_lease(settings: Settings) -> None:
             f"{LEASE_FACTOR:g} x (SMS_SEND_TIMEOUT + SMS_RATE_WAIT_SECONDS) = {needed:g}, "
             "or a slow send could outlive its claim and be sent twice"
         )
+
+
+def check_engines(settings: Settings) -> None:
+    """Refuse Redis and database settings that cannot be read or contradict each other."""
+    try:
+        settings.sentinel  # noqa: B018 (read now: a bad value must stop the start, not a hop)
+    except SentinelConfigError as exc:
+        raise ConfigError(f"Redis Sentinel settings: {exc}") from None
+    if settings.db_pool_size < 1 or settings.db_max_overflow < 0:
+        raise ConfigError("DB_POOL_SIZE must be at least 1 and DB_MAX_OVERFLOW at least 0")
+    if settings.db_pool_size + settings.db_max_overflow < settings.web_threads:
+        raise ConfigError("DB_POOL_SIZE + DB_MAX_OVERFLOW must be at least WEB_THREADS, "
+                          "or a request thread would wait for a connection")  # fmt: skip
+    urls = (settings.database_replica_url, settings.database_url)
+    if urls[0] and not all(url.startswith("postgresql") for url in urls):
+        raise ConfigError("DATABASE_REPLICA_URL needs PostgreSQL there and in DATABASE_URL")
 
 
 def _flag(value: str) -> bool:
@@ -222,7 +257,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         app_env=app_env,
         var_dir=var_dir,
         database_url=env.get("DATABASE_URL", ""),
+        database_replica_url=env.get("DATABASE_REPLICA_URL", ""),
+        db_pool_size=int(env.get("DB_POOL_SIZE", "2")),
+        db_max_overflow=int(env.get("DB_MAX_OVERFLOW", "2")),
         redis_url=env.get("REDIS_URL", ""),
+        redis_sentinels=env.get("REDIS_SENTINELS", ""),
+        redis_sentinel_master=env.get("REDIS_SENTINEL_MASTER", DEFAULT_MASTER),
+        redis_password=env.get("REDIS_PASSWORD", ""),
+        redis_sentinel_password=env.get("REDIS_SENTINEL_PASSWORD", ""),
+        redis_db=int(env.get("REDIS_DB", "0")),
         at_username=env.get("AT_USERNAME", "sandbox"),
         at_api_key=env.get("AT_API_KEY", ""),
         at_sender_id=env.get("AT_SENDER_ID", ""),
@@ -316,7 +359,7 @@ def missing_production_settings(settings: Settings) -> list[str]:
     if settings.database_url.startswith("sqlite"):
         missing.append("DATABASE_URL (a real database, not the embedded SQLite)")
     if settings.redis_embedded:
-        missing.append("REDIS_URL (a real Redis, not the embedded one)")
+        missing.append("REDIS_URL or REDIS_SENTINELS (a real Redis, not the embedded one)")
     return missing
 
 

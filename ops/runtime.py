@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from models.db import Waits, make_engine, make_session_factory
+from models.db import PoolSize, Waits, make_engine, make_session_factory
+from models.replica import Fallback
 from models.work import LEAVE_TO_SWEEPERS, Dispatch, Work, transaction
 from ops.breaker import Breakers
 from ops.dbwatch import guard
@@ -68,16 +69,7 @@ def build_runtime(
 ) -> Runtime:
     """Connect to the database and Redis (lazily: nothing is dialled here)."""
     worker = role is Role.WORKER
-    cap = settings.worker_statement_timeout if worker else settings.ussd_statement_timeout
-    waits = Waits(settings.db_connect_timeout, settings.db_tcp_user_timeout)
-    url = settings.database_url
-    engine = make_engine(url, pre_ping=worker, statement_seconds=cap, waits=waits)
-    # Lookups that write nothing run outside any transaction, each statement capped.
-    reader_engine = make_engine(
-        url, autocommit=True, statement_seconds=settings.ussd_statement_timeout, waits=waits
-    )
-    for each in (engine, reader_engine):
-        guard(each)
+    engine, reader_engine = _engines(settings, worker)
     redis_timeout = settings.worker_redis_timeout if worker else settings.redis_timeout
     # RQ's blocking dequeue waits longer than a web hop may: its client gets the longer timeout.
     raw = connect(settings, decode=False, timeout=max(redis_timeout, 5.0 if worker else 1.0))
@@ -95,3 +87,21 @@ def build_runtime(
         dispatch=dispatch(queues, settings) if dispatch else LEAVE_TO_SWEEPERS,
         breakers=Breakers(settings.breaker_open_seconds),
     )
+
+
+def _engines(settings: Settings, worker: bool) -> tuple[Engine, Engine]:
+    """The write engine and the lookup engine, each statement capped, each wait bounded."""
+    cap = settings.worker_statement_timeout if worker else settings.ussd_statement_timeout
+    waits = Waits(settings.db_connect_timeout, settings.db_tcp_user_timeout)
+    pool = PoolSize(settings.db_pool_size, settings.db_max_overflow)
+    url, replica = settings.database_url, settings.database_replica_url
+    engine = make_engine(url, pre_ping=worker, statement_seconds=cap, waits=waits, pool=pool)
+    # Lookups that write nothing run outside any transaction, on the replica when there is one
+    # (on the primary while it is down).
+    fallback = Fallback(url, settings.breaker_open_seconds) if replica else None
+    reader_engine = make_engine(replica or url, autocommit=True, waits=waits, pool=pool,
+                                statement_seconds=settings.ussd_statement_timeout,
+                                fallback=fallback)  # fmt: skip
+    for each in (engine, reader_engine):
+        guard(each)
+    return engine, reader_engine

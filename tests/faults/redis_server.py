@@ -54,13 +54,14 @@ class RedisServer:
 
     def __init__(
         self, workdir: Path, port: int | None = None, binary: Path | None = None,
-        persist: bool = False,
+        persist: bool = False, password: str = "",
     ) -> None:  # fmt: skip
         self.binary = binary or redis_binary()
         self.port = port or free_port()
         self.workdir = workdir
         # Snapshot on a clean stop and load it on start, as a production Redis does.
         self.persist = persist
+        self.password = password  # asked of clients, and given to a master this one replicates
         self._port_fixed = port is not None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -133,6 +134,8 @@ class RedisServer:
     def client(self, timeout: float = 0.5, **options: Any) -> redis.Redis:
         """Return a decoded client with short timeouts and no retries; close it after use."""
         settings: dict[str, Any] = {"decode_responses": True, "retry": no_retry(), **options}
+        if self.password:
+            settings.setdefault("password", self.password)
         return redis.Redis(
             host=HOST,
             port=self.port,
@@ -165,6 +168,8 @@ class RedisServer:
             "--dir", str(self.workdir),
             "--dbfilename", f"dump-{self.port}.rdb",
             "--repl-diskless-sync-delay", "0",  # a replica syncs at once, not after 5 s
+            *(["--requirepass", self.password, "--masterauth", self.password]
+              if self.password else []),
         ]  # fmt: skip
 
     def _answers(self) -> bool:

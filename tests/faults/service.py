@@ -7,6 +7,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from subprocess import Popen
 
@@ -60,6 +61,21 @@ class Service:
         argv = self._granian(self.callbacks_port, "wsgi", "app:create_app", threads)
         return self.start_web(argv, self.callbacks_port, WEB_SURFACE="callbacks")
 
+    def start_web_nodes(self, count: int, threads: int = 2) -> dict[int, Popen[bytes]]:
+        """Start `count` callbacks units at once, each on a port of its own; map port to process."""
+        nodes = {}
+        for port in (free_port() for _ in range(count)):
+            argv = self._granian(port, "wsgi", "app:create_app", threads)
+            nodes[port] = self._spawn(argv, f"web-{port}", WEB_SURFACE="callbacks")
+        for port in nodes:
+            wait_until(partial(self._healthy, port), START_SECONDS, f"web unit on {port}", 0.2)
+        return nodes
+
+    def use_sentinels(self, addresses: str, master: str) -> None:
+        """Reach Redis through these sentinels (host:port,...) instead of REDIS_URL."""
+        self.redis_url = ""
+        self.env.update(REDIS_SENTINELS=addresses, REDIS_SENTINEL_MASTER=master)
+
     def start_console(self) -> Popen[bytes]:
         """The console and the agency API on their own server."""
         argv = self._granian(self.console_port, "asgi", "app:create_console", 1)
@@ -94,12 +110,13 @@ class Service:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def hop(
-        self, session_id: str, text: str = "", phone: str = PHONE, timeout: float = 15
-    ) -> Reply:
-        """Post one USSD hop as AT does; time the answer."""
+        self, session_id: str, text: str = "", phone: str = PHONE, timeout: float = 15,
+        port: int | None = None,
+    ) -> Reply:  # fmt: skip
+        """Post one USSD hop as AT does (to the callbacks unit on `port`); time the answer."""
         form = {"sessionId": session_id, "serviceCode": "*384*1919#", "phoneNumber": phone,
                 "networkCode": "63902", "text": text}  # fmt: skip
-        url = f"http://{HOST}:{self.callbacks_port}/ussd?token={TOKEN}"
+        url = f"http://{HOST}:{port or self.callbacks_port}/ussd?token={TOKEN}"
         began = time.monotonic()
         response = requests.post(url, data=form, timeout=timeout)
         return Reply(response.status_code, response.text, time.monotonic() - began)
