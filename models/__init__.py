@@ -19,6 +19,7 @@ from models.messaging import (
 from models.promises import Promise, PromiseStatus
 from models.staff import AgencyKey, AuditEvent, Role, StaffUser, Ticket
 from models.ussd import UssdSessionEvent
+from models.visits import Outcome, Visit, VisitStatus
 
 __all__ = [
     "Agency",
@@ -46,6 +47,7 @@ __all__ = [
     "MessageStatus",
     "OpeningHours",
     "OptOut",
+    "Outcome",
     "Promise",
     "PromiseStatus",
     "Role",
@@ -55,5 +57,7 @@ __all__ = [
     "Ticket",
     "UTCDateTime",
     "UssdSessionEvent",
+    "Visit",
+    "VisitStatus",
     "utcnow",
 ]
