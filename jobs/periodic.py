@@ -24,17 +24,18 @@ def _tasks() -> dict[str, Callable[[], object]]:
     from jobs.reminders import send_reminders
     from jobs.slots import open_slots
     from jobs.sms import sweep_outbox
+    from jobs.visits import sweep_no_shows
 
     return {"sweep": sweep_outbox, "promises": sweep_promises, "fan-outs": redrive,
-            "reminders": send_reminders, "slots": open_slots, "bulk": finish}  # fmt: skip
+            "reminders": send_reminders, "slots": open_slots, "bulk": finish,
+            "no-shows": sweep_no_shows}  # fmt: skip
 
 
 def interval(name: str, settings: Settings) -> float:
     """Seconds between runs of periodic task `name`."""
     sweeps = settings.sms_sweep_seconds
-    return {"sweep": sweeps, "promises": sweeps, "fan-outs": sweeps, "slots": 3600.0}.get(
-        name, 600.0
-    )
+    return {"sweep": sweeps, "promises": sweeps, "fan-outs": sweeps, "slots": 3600.0,
+            "no-shows": 60.0}.get(name, 600.0)  # fmt: skip
 
 
 def schedule_next(queues: Queues, name: str, every: float) -> str:
