@@ -11,14 +11,22 @@ def register(app: Flask) -> None:
         access,
         admin,
         admin_accounts,  # noqa: F401 (adds its routes to admin.bp)
+        assisted,
         auth,
         bulk,
+        counter,
+        desk,
+        display,
+        scope,
         simulator,
         views,
+        visit_dashboard,
     )
     from staff.cli import staff_cli
 
     access.init(app)
     for blueprint in (auth.bp, views.bp, bulk.bp, admin.bp, simulator.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (desk.bp, counter.bp, display.bp, assisted.bp, visit_dashboard.bp, scope.bp):
         app.register_blueprint(blueprint)
     app.cli.add_command(staff_cli)

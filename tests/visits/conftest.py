@@ -31,9 +31,9 @@ from models.work import Work
 from services import bookings
 from services.checkin import Desk
 from tests.dates import NAIROBI, NOON
-from tests.staff.conftest import login, make_staff
+from tests.staff.conftest import as_role, login, make_staff
 
-__all__ = ["make_staff"]
+__all__ = ["as_role", "make_staff"]
 
 GRACE = timedelta(minutes=15)
 T = TypeVar("T")
@@ -87,6 +87,21 @@ class Floor:
             before = self.now - timedelta(days=1)
             booking = bookings.book(session, request, now=before, limit=5, tz=NAIROBI)
             return booking.reference
+
+    def add_slot(
+        self, starts_at: datetime, service: str = "ID_REPLACEMENT", centre: str = "GPO"
+    ) -> int:
+        """Open one more slot (say tomorrow's) of a centre and service; return its id."""
+        with self.app.extensions["huduma"].session_factory.begin() as session:
+            slot = Slot(
+                centre_id=self.centres[centre],
+                service_id=self.services[service],
+                starts_at=starts_at,
+                capacity=2,
+            )
+            session.add(slot)
+            session.flush()
+            return slot.id
 
     def seats(self, slot_id: int) -> int:
         with self.session() as session:
