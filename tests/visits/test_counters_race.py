@@ -31,7 +31,7 @@ def test_twenty_simultaneous_calls_take_the_first_twenty_tickets_once_each(app, 
     tokens = [_logged_in(client, floor) for client in clients]
     barrier = Barrier(COUNTERS)
 
-    def call(number: int) -> int:
+    def call(number: int):
         barrier.wait(timeout=30)
         form = {"counter": str(number + 1), "csrf_token": tokens[number]}
         return clients[number].post("/staff/counter/call", data=form).status_code
