@@ -85,6 +85,8 @@ def check_in_booking(work: Work, reference: str, desk: Desk) -> Visit:
     booking = session.scalars(query).first()
     if booking is None:
         raise Refused("unknown")
+    if booking.slot.centre_id != desk.centre_id:
+        raise Refused("other_centre")
     done = _visit_where(session, Visit.booking_id == booking.id)
     if done is not None:
         return done
@@ -105,8 +107,6 @@ def check_in_booking(work: Work, reference: str, desk: Desk) -> Visit:
 
 
 def _check_booking(booking: Booking, desk: Desk) -> None:
-    if booking.slot.centre_id != desk.centre_id:
-        raise Refused("other_centre")
     if local_day(booking.slot.starts_at, desk.tz) != local_day(desk.now, desk.tz):
         raise Refused("other_day")
     if booking.status != BookingStatus.ACTIVE:

@@ -144,3 +144,11 @@ def test_ticket_numbers_count_up_per_centre_and_day(floor):
 @pytest.mark.parametrize("typed", ["HKA-7Q4M2", "hka7q4m2", " HKA 7Q4M2 ", "hka-7q4m2."])
 def test_a_reference_is_read_however_typed(typed):
     assert normalise_reference(typed) == "HKA-7Q4M2"
+
+
+def test_a_booking_checked_in_elsewhere_is_not_shown_at_this_desk(floor):
+    reference = floor.book(PHONE, "15:00", centre="NAKURU")
+    _check_in(floor, reference, centre="NAKURU")
+    with pytest.raises(Refused) as refused:
+        _check_in(floor, reference)
+    assert refused.value.reason == "other_centre"
