@@ -56,7 +56,7 @@ class Visit(Base):
     finished_at: Mapped[datetime | None]
     counter: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(12))
-    told_near: Mapped[bool] = mapped_column(default=False)
+    told_near: Mapped[bool] = mapped_column(default=False)  # at check-in: three or fewer ahead
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     called_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from models import Booking, BookingStatus, Outcome, Service, Visit, VisitStatus
@@ -119,25 +120,23 @@ def _tell_called(work: Work, visit: Visit) -> None:
 
 
 def tell_near(work: Work, centre_id: int, day: date, service_id: int) -> None:
-    """Tell each of the first few in a queue, once, that their turn is near."""
+    """Tell each of the first few in a queue, once, that their turn is near.
+
+    No waiting row is locked here: a counter picking its ticket would skip a row held, and call
+    someone later in line. The SMS's key says it went once; a counter telling the same citizen at
+    the same moment loses the insert and leaves it.
+    """
     session = work.session
-    first = session.scalars(waiting(centre_id, day, service_id).limit(NEAR + 1)).all()
-    for ahead, visit in enumerate(first):
-        if visit.told_near or not visit.phone or not _mark_told(session, visit.id):
+    query = waiting(centre_id, day, service_id).limit(NEAR + 1)
+    for ahead, visit in enumerate(session.scalars(query).all()):
+        who = addressee(session, visit) if not visit.told_near else None
+        if who is None:
             continue
-        who = addressee(session, visit)
-        if who is not None:
-            queue_visit_sms(work, Event.NEAR, who, ahead=ahead)
-
-
-def _mark_told(session: Session, visit_id: int) -> bool:
-    result = session.execute(
-        update(Visit)
-        .where(Visit.id == visit_id, Visit.told_near.is_(False))
-        .values(told_near=True)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+        try:
+            with session.begin_nested():
+                queue_visit_sms(work, Event.NEAR, who, ahead=ahead)
+        except IntegrityError:
+            continue
 
 
 def finish(
