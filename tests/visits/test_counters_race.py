@@ -43,9 +43,12 @@ def test_twenty_simultaneous_calls_take_the_first_twenty_tickets_once_each(app, 
             select(Visit.id, Visit.counter).where(Visit.status == VisitStatus.CALLED)
         ).all())  # fmt: skip
         sms = session.scalar(select(func.count()).where(Message.kind == "visit_called"))
+        near = session.execute(select(Message.recipient, func.count()).where(
+            Message.kind == "visit_near").group_by(Message.recipient)).all()  # fmt: skip
     assert sorted(called) == sorted(line[:COUNTERS])  # nobody skipped, nobody called twice
     assert sorted(called.values()) == list(range(1, COUNTERS + 1))
     assert sms == COUNTERS
+    assert near and all(n == 1 for _, n in near)  # the next few heard it, each once
 
 
 def _logged_in(client, floor) -> str:
