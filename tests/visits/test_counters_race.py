@@ -57,3 +57,20 @@ def _logged_in(client, floor) -> str:
         session.scalars(query).one().centre_id = floor.centres["GPO"]
     assert login(client, "counter-agent") == 302
     return csrf(client, "/staff/counter/")
+
+
+@pytest.mark.slow
+def test_desks_checking_in_at_the_same_moment_number_tickets_one_by_one(app):
+    now, desks = utcnow(), 10
+    floor = build(app, now, (local_now_slot(now),), capacity=desks)
+    barrier = Barrier(desks)
+
+    def walk_in(n: int):
+        asked = WalkIn(floor.services["ID_REPLACEMENT"], None, "en", f"desk-{n}")
+        barrier.wait(timeout=30)
+        return floor.run(lambda work: check_in_walk_in(work, asked, floor.desk())).ticket
+
+    with ThreadPoolExecutor(desks) as pool:
+        tickets = list(pool.map(walk_in, range(desks)))
+    assert sorted(tickets) == [f"{n:03d}" for n in range(1, desks + 1)]
+    assert floor.seats(floor.slot(local_now_slot(now))) == desks
