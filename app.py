@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from menus import registry
     from ops.logs import configure_logging
     from ops.runtime import Role, build_runtime
-    from sms import callbacks
+    from services.visit_ratings import reply_hook
+    from sms import callbacks, keywords
     from ussd.cli import ussd_cli
     from web import errors, headers, health, metrics, proxy, requests
     from web.access import log_requests
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     ussd.views.install(app, registry.build(found))  # the console's simulator plays it too
     if settings.web_surface in ("all", "callbacks"):
         app.register_blueprint(callbacks.bp)
+        app.extensions[keywords.REPLY_HOOK] = reply_hook(settings)
     if settings.web_surface == "callbacks":
         app.config.update(MAX_CONTENT_LENGTH=CALLBACKS_MAX_BODY)
     if settings.web_surface in ("all", "console"):

@@ -104,6 +104,8 @@ class Settings:
     ussd_verify_checks_per_hour: int = 10
     ussd_max_active_bookings: int = 2
     ussd_booking_days: int = 5
+    visit_grace_minutes: int = 15  # after a slot starts: late check-ins queue from arrival
+    visit_rating_hours: int = 48  # a served visit's rating by SMS reply is taken this long
     # SMS pipeline
     sms_send_timeout: float = 10.0
     sms_retry_hours: float = 24.0
@@ -325,6 +327,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ussd_verify_checks_per_hour=int(env.get("USSD_VERIFY_CHECKS_PER_HOUR", "10")),
         ussd_max_active_bookings=int(env.get("USSD_MAX_ACTIVE_BOOKINGS", "2")),
         ussd_booking_days=int(env.get("USSD_BOOKING_DAYS", "5")),
+        visit_grace_minutes=int(env.get("VISIT_GRACE_MINUTES", "15")),
+        visit_rating_hours=int(env.get("VISIT_RATING_HOURS", "48")),
         # SMS pipeline
         sms_send_timeout=float(env.get("SMS_SEND_TIMEOUT", "10")),
         sms_retry_hours=float(env.get("SMS_RETRY_HOURS", "24")),

@@ -21,6 +21,7 @@ from models.retention import RetentionMark
 from models.sessions import RecoveryCode, StaffSession
 from models.staff import AgencyKey, AuditEvent, Role, StaffUser, Ticket
 from models.ussd import UssdSessionEvent
+from models.visits import Outcome, Visit, VisitStatus
 
 __all__ = [
     "Agency",
@@ -48,6 +49,7 @@ __all__ = [
     "MessageStatus",
     "OpeningHours",
     "OptOut",
+    "Outcome",
     "Promise",
     "PromiseStatus",
     "RecoveryCode",
@@ -60,5 +62,7 @@ __all__ = [
     "Ticket",
     "UTCDateTime",
     "UssdSessionEvent",
+    "Visit",
+    "VisitStatus",
     "utcnow",
 ]

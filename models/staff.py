@@ -28,6 +28,7 @@ class StaffUser(Base):
     full_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))  # a centre's own staff
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]

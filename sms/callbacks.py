@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from identifiers.numbers import InvalidPhone, mask_phone, normalise_phone
 from sms import optouts
-from sms.keywords import record_inbound, respond
+from sms.keywords import REPLY_HOOK, record_inbound, respond
 from sms.reports import receive_report
 from web.auth import callback_authorised
 from web.requests import commit, db, runtime, work
@@ -39,7 +39,8 @@ def inbound() -> Response:
     if message is None:
         return jsonify(result="duplicate or ignored")
     found = runtime()
-    action = respond(work(), found.redis, found.settings, message)
+    hook = current_app.extensions.get(REPLY_HOOK)
+    action = respond(work(), found.redis, found.settings, message, hook)
     commit()
     log.info("inbound sms from %s: %s", mask_phone(message.phone), action)
     return jsonify(result=action)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from redis import Redis
@@ -28,6 +28,9 @@ KEYWORDS = {
     "HELP": ("help", "en"), "MSAADA": ("help", "sw"),
     "DATA": ("data", None), "PRIVACY": ("data", "en"), "FARAGHA": ("data", "sw"),
 }  # fmt: skip
+# A check that runs before the keywords (a visit's 1-5 rating reply); the app installs it here.
+REPLY_HOOK = "huduma.sms_reply_hook"
+ReplyHook = Callable[[Work, str, str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +76,18 @@ def record_inbound(session: Session, form: Mapping[str, str]) -> InboundMessage 
     return inbound
 
 
-def respond(work: Work, redis: Redis, settings: Settings, inbound: InboundMessage) -> str:
+def respond(
+    work: Work,
+    redis: Redis,
+    settings: Settings,
+    inbound: InboundMessage,
+    hook: ReplyHook | None = None,
+) -> str:
     """Act on an inbound SMS and queue the reply (rate-limited per number); return the action."""
     session = work.session
+    if hook is not None and hook(work, inbound.phone, inbound.text):
+        inbound.keyword, inbound.matched = "RATING", True
+        return "rating"
     parsed = parse(inbound.text)
     inbound.keyword, inbound.matched = parsed.keyword, parsed.action != "other"
     preferred = languages(session, [inbound.phone], settings.default_language)[inbound.phone]

@@ -32,11 +32,15 @@ from services import agency_keys
 from services.audiences import Audience
 from services.staff_accounts import create_user
 from services.two_factor import pending_secret
+from tests.staff import visit_world as vw
 from tests.staff.conftest import PASSWORD, csrf, current_code, enable_two_factor
 
 RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
 PUBLIC = {(method, path) for method in ("GET", "POST")
-          for path in ("/staff/login", "/staff/login/code", "/staff/login/enrol")}  # fmt: skip
+          for path in ("/staff/login", "/staff/login/code", "/staff/login/enrol")} | {
+    ("GET", "/staff/display/{id}"),  # the wall display: a key instead
+    ("GET", "/staff/display/{id}/board"),
+}  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -308,6 +312,29 @@ CASES = [
          send=lambda m: {"current": PASSWORD, "new": "another long secret"},
          effect=_read(lambda s, m: _get(s, StaffUser, m["me"]).password_hash != m["hash"]),
          renews_session=True),
+    Case("GET", "/staff/desk/?centre={centre}", A, vw.at_centre, shows="Check-in desk"),
+    Case("POST", "/staff/desk/check-in", A, vw.booked_today, 302, "/staff/desk/",
+         send=lambda m: {"centre": m["centre"], "q": m["ref"]}, effect=vw.exists(vw.checked_in)),
+    Case("POST", "/staff/desk/walk-in", A, vw.seat_today, 302, "/staff/desk/",
+         send=lambda m: {"centre": m["centre"], "service": m["service"], "nonce": m["nonce"]},
+         effect=vw.exists(vw.walked_in)),
+    Case("GET", "/staff/counter/?centre={centre}&counter=1", A, vw.at_centre, shows="Counter 1"),
+    Case("POST", "/staff/counter/call", A, vw.waiting_visit, 302, "/staff/counter/",
+         send=lambda m: {"centre": m["centre"], "counter": m["counter"], "service": vw.QUEUE},
+         effect=vw.visit_status("called")),
+    Case("POST", "/staff/counter/{id}/finish", A, vw.called_visit, 302, "/staff/counter/",
+         send=lambda m: {"centre": m["centre"], "counter": m["counter"], "action": "served",
+                         "outcome": "done"}, effect=vw.visit_status("served")),
+    Case("GET", "/staff/assisted/", A, shows="Assisted booking"),
+    Case("POST", "/staff/assisted/book", A, vw.future_slot, 302, "/staff/assisted/",
+         send=lambda m: {"phone": m["phone"], "slot": m["slot"], "id_number": "12345678",
+                         "nonce": m["slot"]}, effect=vw.exists(vw.desk_booked)),
+    Case("POST", "/staff/assisted/{id}/cancel", A, vw.desk_booking, 302, "/staff/assisted/",
+         send=lambda m: {"phone": m["phone"]}, effect=vw.exists(vw.cancelled)),
+    Case("GET", "/staff/visits/", A, shows="Visits: queues"),
+    Case("GET", "/staff/centre-staff/", M, shows="Centre staff"),
+    Case("POST", "/staff/centre-staff/{id}", M, _user, 302, "/staff/centre-staff/",
+         send=lambda m: {"centre": vw.CENTRE}, effect=vw.exists(vw.centre_set)),
     # Last: it ends the session the other cases use.
     Case("POST", "/staff/logout", A, status=302, goes_to="/staff/login",
          effect=_audited("logout")),
