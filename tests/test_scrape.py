@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
 from models import utcnow
 from models.messaging import Message, MessageClass, MessageStatus
+
+pytestmark = pytest.mark.committed  # the scrape reads through a connection of its own
 
 
 def _samples(body: str) -> dict[tuple[str, str], float]:

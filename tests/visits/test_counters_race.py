@@ -14,6 +14,8 @@ from services.queueing import ORDER
 from tests.staff.conftest import csrf, login
 from tests.visits.conftest import build, local_now_slot
 
+pytestmark = pytest.mark.committed  # threads or a second app: real commits
+
 COUNTERS, TICKETS = 20, 25
 
 

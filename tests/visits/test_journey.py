@@ -14,6 +14,8 @@ from tests.sms.conftest import delivery, fake_at
 from tests.staff.conftest import csrf
 from tests.ussd_dial import Dial
 
+pytestmark = pytest.mark.committed  # threads or a second app: real commits
+
 __all__ = ["delivery", "fake_at"]
 PHONE = "+254712000001"
 

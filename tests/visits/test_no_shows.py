@@ -81,6 +81,7 @@ def test_the_periodic_task_sweeps_on_the_real_clock(app):
     assert floor.booking(reference).status == BookingStatus.NO_SHOW
 
 
+@pytest.mark.committed  # threads: real commits
 def test_check_ins_racing_the_sweep_leave_each_booking_one_thing(floor):
     times = ("15:00", "15:00", "16:00", "16:00")
     references = [floor.book(f"+25471200002{n}", at) for n, at in enumerate(times)]
