@@ -37,11 +37,15 @@ def require(find: Callable[[], T]) -> T:
 
 
 @pytest.fixture()
-def postgres_backend() -> PgTarget:
-    """The PostgreSQL database TEST_DATABASE_URL names (skipped without one)."""
-    target = PgTarget.from_environment()
-    if target is None:
+def postgres_backend(request: pytest.FixtureRequest) -> PgTarget:
+    """This test run's PostgreSQL database (skipped without TEST_DATABASE_URL).
+
+    A run split over workers gives each worker a database of its own: the one the tests use.
+    """
+    if PgTarget.from_environment() is None:
         pytest.skip(NO_POSTGRES)
+    target = PgTarget.from_url(request.getfixturevalue("database_url"))
+    assert target is not None
     return target
 
 

@@ -25,7 +25,7 @@ from tests.faults.sentinel import SentinelCluster
 from tests.faults.service import Service
 from tests.resilience.traffic import Traffic, completed, outage
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.committed]
 BUDGET = 2.0  # seconds a hop may take, whatever happens
 BACK = 5.0  # seconds from the master's death until hops are served again
 AFTER = 2.0  # seconds of traffic kept up once it is served again, and after the last fault

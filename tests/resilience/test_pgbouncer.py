@@ -17,7 +17,7 @@ from models.fixed import FixedQuery
 from ops.runtime import Role, build_runtime
 from tests.ussd_dial import Dial, ready_id_number
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.committed]
 CAP = 0.2  # seconds: USSD_STATEMENT_TIMEOUT and WORKER_STATEMENT_TIMEOUT of the cap test
 CALLERS = 4
 BOOK = ("2", "1", "1", "1", "1", "1")  # a service, county, centre, day and time: then the ID

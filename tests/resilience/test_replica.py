@@ -17,7 +17,7 @@ from tests.faults.processes import wait_until
 from tests.faults.proxy import FaultProxy
 from tests.ussd_dial import Dial, ready_id_number
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.committed]
 RETRY = 0.5  # BREAKER_OPEN_SECONDS: how long lookups stay on the primary before a new try
 REPLICA = "stand-in-replica"  # the replica's connections carry this application name
 DEADLINE = 1.0  # as a hop's: a connection held longer is cut

@@ -16,7 +16,7 @@ from tests.faults.processes import wait_until
 from tests.faults.redis_server import RedisServer, redis_binary
 from tests.faults.sentinel import SentinelCluster, sentinel_command
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.committed]
 SWITCH_SECONDS = 10.0
 
 
