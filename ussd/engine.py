@@ -229,17 +229,21 @@ def _navigate(state: State, text: str, menus: Menus[C], ctx: C) -> Screen | None
         state.screen, state.stack, state.data = menus.root, [], {}
         return enter(state, menus, ctx)
     if text == BACK and state.page > 0:
-        state.page -= 1
-        return show(state, menus, ctx)
+        return _turn_page(state, -1, menus, ctx)
     if text == BACK and state.stack:
         state.screen = state.stack.pop()
         if state.screen == menus.root:
             state.data = {}
         return enter(state, menus, ctx)
     if text == MORE and state.page + 1 < len(state.breaks):
-        state.page += 1
-        return show(state, menus, ctx)
+        return _turn_page(state, 1, menus, ctx)
     return None
+
+
+def _turn_page(state: State, step: int, menus: Menus[C], ctx: C) -> Screen:
+    # Paging is a valid input: the count of invalid inputs in a row starts again.
+    state.page, state.invalid = state.page + step, 0
+    return show(state, menus, ctx)
 
 
 def _invalid(state: State, reason: str, menus: Menus[C], ctx: C) -> Screen:
