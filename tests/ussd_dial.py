@@ -43,6 +43,38 @@ class Dial:
             self.post("*".join(self.inputs))
         return self.last
 
+    def options(self) -> dict[str, str]:
+        """The options on the current page: label by number."""
+        found = {}
+        for line in self.last[4:].split("\n"):
+            number, dot, label = line.partition(". ")
+            if dot and number.isdigit():
+                found[number] = label
+        return found
+
+    def pick(self, label: str) -> str:
+        """Choose the option whose label holds `label`, turning pages until it shows."""
+        for _ in range(20):
+            for number, text in self.options().items():
+                if label in text:
+                    return self.send(number)
+            if "98." not in self.last:
+                break
+            self.send("98")
+        raise AssertionError(f"no option {label!r} on {self.last!r}")
+
+    def book_rest(self, id_number: str = "12345678") -> str:
+        """From a date list on, take the first date and time, give the ID and confirm."""
+        for _ in range(6):
+            screen = self.last
+            if "Booked" in screen or screen.startswith("END "):
+                break
+            if "ID number" in screen:
+                self.send(id_number)
+            else:
+                self.send("1")  # the first date, the first time, Confirm
+        return self.last
+
 
 def ready_id_number(db_session: Session) -> str:
     """Return the number of a demo ID card that is ready for collection (without HK-ID-)."""
