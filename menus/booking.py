@@ -11,40 +11,69 @@ from identifiers.numbers import InvalidIdNumber, keyed_hash, mask_id_number, val
 from menus.common import day_text, hop_key, listing, notice, when_text
 from menus.context import HopContext, HopTurn
 from models import Booking
-from services import bookings
+from services import bookings, catalogue
 from services.promises import defer_booking
 from sms.receipts import queue_receipt
-from ussd.engine import Go, Invalid, Node, Outcome, View
+from ussd.engine import Again, Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
+TIME_GONE = N_("That time is no longer available. Choose another.")
 REFUSALS = {
     "too_many": N_("You already have 2 upcoming appointments. Cancel one first."),
     "same_day": N_("You already have this service booked that day."),
 }
 
 
-def _labels(turn: HopTurn, choices: list[bookings.Choice]) -> list[tuple[str, str]]:
-    return [(str(id_), sw if turn.state.lang == "sw" else en) for id_, en, sw in choices]
+def _labels(turn: HopTurn, options: list[catalogue.Option]) -> list[tuple[str, str]]:
+    return [(str(option.id), option.name(turn.state.lang)) for option in options]
 
 
 def _services(turn: HopTurn) -> list[tuple[str, str]]:
-    return _labels(turn, turn.ctx.read(bookings.service_choices))
+    hop = turn.ctx
+    return _labels(turn, hop.read(lambda db: catalogue.services(db, hop.catalogue())))
 
 
 def _counties(turn: HopTurn) -> list[tuple[str, str]]:
-    service = int(turn.data["service"])
-    return _labels(turn, turn.ctx.read(lambda db: bookings.county_choices(db, service)))
+    hop, service = turn.ctx, int(turn.data["service"])
+    found = hop.read(lambda db: catalogue.counties(db, service, hop.catalogue(), hop.now))
+    return _labels(turn, found)
 
 
 def _centres(turn: HopTurn) -> list[tuple[str, str]]:
-    service, county = int(turn.data["service"]), int(turn.data["county"])
-    return _labels(turn, turn.ctx.read(lambda db: bookings.centre_choices(db, service, county)))
+    hop, service, county = turn.ctx, int(turn.data["service"]), int(turn.data["county"])
+    found = hop.read(lambda db: catalogue.centres(db, service, county, hop.catalogue()))
+    return _labels(turn, found)
+
+
+def _fresh(turn: HopTurn, still: bool) -> bool:
+    """Pass `still` on; a choice found gone means this process's lists are stale: drop them all."""
+    if not still:
+        catalogue.changed(turn.ctx.redis)
+    return still
+
+
+def _service_open(turn: HopTurn, value: str) -> bool:
+    return _fresh(turn, turn.ctx.read(lambda db: catalogue.service_open(db, int(value))))
+
+
+def _county_open(turn: HopTurn, value: str) -> bool:
+    service, county = int(turn.data["service"]), int(value)
+    return _fresh(turn, turn.ctx.read(lambda db: catalogue.county_open(db, service, county)))
 
 
 def _offered(turn: HopTurn, value: str) -> bool:
     """True while the chosen centre still offers the chosen service."""
     service, centre = int(turn.data["service"]), int(value)
-    return turn.ctx.read(lambda db: bookings.offers(db, centre, service))
+    return _fresh(turn, turn.ctx.read(lambda db: catalogue.offers(db, centre, service)))
+
+
+def _day_open(turn: HopTurn, value: str) -> bool:
+    hop = turn.ctx
+    service, centre, day = int(turn.data["service"]), int(turn.data["centre"]), value
+    found = hop.read(lambda db: bookings.open_slots(
+        db, service, centre, date.fromisoformat(day), hop.now, hop.tz
+    ))  # fmt: skip
+    return bool(found)
 
 
 def _days(turn: HopTurn) -> list[tuple[str, str]]:
@@ -74,6 +103,9 @@ def _time_handle(turn: HopTurn, text: str) -> Outcome:
     slot = turn.picked(text)
     if slot is None:
         return Invalid()
+    hop = turn.ctx
+    if not hop.read(lambda db: bookings.slot_open(db, int(slot), hop.now)):
+        return Again(TIME_GONE)
     target = "book.confirm" if replaces(turn) is not None and turn.data.get("idm") else "book.id"
     return Go(target, {"slot": slot})
 
@@ -167,8 +199,22 @@ def _refused_text(turn: HopTurn) -> str:
 
 
 NODES: tuple[Node[HopContext], ...] = (
-    listing("book.service", N_("Choose a service"), _services, "service", "book.county"),
-    listing("book.county", N_("Choose your county"), _counties, "county", "book.centre"),
+    listing(
+        "book.service",
+        N_("Choose a service"),
+        _services,
+        "service",
+        "book.county",
+        still=_service_open,
+    ),
+    listing(
+        "book.county",
+        N_("Choose your county"),
+        _counties,
+        "county",
+        "book.centre",
+        still=_county_open,
+    ),
     listing("book.centre", N_("Choose a centre"), _centres, "centre", "book.day", still=_offered),
     listing(
         "book.day",
@@ -177,6 +223,7 @@ NODES: tuple[Node[HopContext], ...] = (
         "day",
         "book.time",
         empty=N_("No free dates at this centre. Try another centre."),
+        still=_day_open,
     ),  # fmt: skip
     Node("book.time", _time_view, _time_handle),
     Node("book.id", lambda turn: View(turn.t(N_("Enter your ID number"))), _id_handle),

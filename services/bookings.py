@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from identifiers.codes import booking_reference
-from models import Booking, BookingStatus, Centre, CentreService, County, Service, Slot
+from models import Booking, BookingStatus, Centre, Service, Slot
 from models.db import cap_waits, serialise
 
 
@@ -68,76 +65,7 @@ class Refused(Exception):
         self.reason = reason
 
 
-CATALOGUE_SECONDS = 30.0
 REFERENCE_TRIES = 5  # fresh references tried when one is already taken
-Choice = tuple[int, str, str]
-T = TypeVar("T")
-_catalogue: WeakKeyDictionary[Engine, dict[Hashable, tuple[float, Any]]] = WeakKeyDictionary()
-
-
-def _cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
-    """Keep rarely changing lists (services, counties, centres) for a few seconds per process."""
-    entries = _catalogue.setdefault(session.get_bind().engine, {})
-    found = entries.get(key)
-    if found is not None and found[0] > time.monotonic():
-        return found[1]  # type: ignore[no-any-return]
-    value = load()
-    entries[key] = (time.monotonic() + CATALOGUE_SECONDS, value)
-    return value
-
-
-def service_choices(session: Session) -> list[Choice]:
-    """Return (id, English name, Kiswahili name) of bookable services, most demanded first."""
-    return _cached(session, "services", lambda: [
-        (s.id, s.name_en, s.name_sw) for s in services_by_demand(session)
-    ])  # fmt: skip
-
-
-def county_choices(session: Session, service_id: int) -> list[Choice]:
-    """Return (id, name, name) of counties offering a service."""
-    return _cached(session, ("counties", service_id), lambda: [
-        (c.id, c.name, c.name) for c in counties_offering(session, service_id)
-    ])  # fmt: skip
-
-
-def centre_choices(session: Session, service_id: int, county_id: int) -> list[Choice]:
-    """Return (id, name, name) of a county's centres offering a service."""
-    return _cached(session, ("centres", service_id, county_id), lambda: [
-        (c.id, c.name, c.name) for c in centres_offering(session, service_id, county_id)
-    ])  # fmt: skip
-
-
-def services_by_demand(session: Session) -> list[Service]:
-    """Return bookable services, most demanded first."""
-    query = select(Service).where(Service.active).order_by(Service.demand_rank, Service.id)
-    return list(session.scalars(query))
-
-
-def _offering(service_id: int):  # type: ignore[no-untyped-def]
-    return (
-        select(Centre)
-        .join(CentreService, CentreService.centre_id == Centre.id)
-        .where(CentreService.service_id == service_id, CentreService.active, Centre.active)
-    )
-
-
-def offers(session: Session, centre_id: int, service_id: int) -> bool:
-    """True while the centre is open and offers the service."""
-    query = _offering(service_id).where(Centre.id == centre_id).with_only_columns(Centre.id)
-    return session.scalar(query) is not None
-
-
-def counties_offering(session: Session, service_id: int) -> list[County]:
-    """Return counties with at least one centre offering the service, by name."""
-    centres = _offering(service_id).with_only_columns(Centre.county_id)
-    query = select(County).where(County.id.in_(centres)).order_by(County.name)
-    return list(session.scalars(query))
-
-
-def centres_offering(session: Session, service_id: int, county_id: int) -> list[Centre]:
-    """Return the centres of a county offering the service, by name."""
-    query = _offering(service_id).where(Centre.county_id == county_id).order_by(Centre.name)
-    return list(session.scalars(query))
 
 
 def _free_slots(service_id: int, centre_id: int, after: datetime):  # type: ignore[no-untyped-def]
@@ -158,6 +86,12 @@ def open_days(
     starts = session.scalars(query.with_only_columns(Slot.starts_at).order_by(Slot.starts_at))
     days = sorted({start.astimezone(tz).date() for start in starts})
     return days[:limit]
+
+
+def slot_open(session: Session, slot_id: int, now: datetime) -> bool:
+    """True while the slot exists, is still ahead and has a free seat."""
+    query = select(Slot.id).where(Slot.id == slot_id, Slot.starts_at > now)
+    return session.scalar(query.where(Slot.booked < Slot.capacity)) is not None
 
 
 def open_slots(

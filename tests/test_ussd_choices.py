@@ -29,7 +29,8 @@ def test_a_centre_switched_off_while_listed_is_never_booked(client, seeded, db_s
     _switch_off(db_session, "BARINGO")
     again = dial.send("1")
     assert "no longer available" in again and "Huduma Centre Baringo" not in again
-    assert "Huduma Centre Mogotio" in dial.send("1") or "Mogotio" in dial.last
+    assert "1. Huduma Centre Mogotio" in again
+    dial.send("1")
     assert "Booked" in dial.book_rest()
     booking = db_session.scalars(select(Booking)).one()
     assert booking.slot.centre.code == "MOGOTIO"
