@@ -15,7 +15,7 @@ MAIN = menu(
     ROOT,
     N_("Huduma Kenya"),
     [
-        (N_("Check document status"), "status.kind"),
+        (N_("Check document status"), "status.ref"),
         (N_("Book appointment"), "book.service"),
         (N_("My appointments"), "mine.list"),
         (N_("Give feedback"), "feedback.start"),

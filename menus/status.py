@@ -1,9 +1,13 @@
-"""Check document status: kind, reference, a plain answer, and the answer by SMS when ready."""
+"""Check document status: the reference, a plain answer, and the answer by SMS when ready.
+
+Bare digits may name applications of several kinds: the caller then says which.
+"""
 
 from __future__ import annotations
 
 from identifiers.codes import new_code
-from menus.common import menu, notice
+from identifiers.references import document_keys
+from menus.common import notice
 from menus.context import HopContext, HopTurn
 from models import DocumentKind, DocumentStatus
 from services import status
@@ -12,14 +16,14 @@ from ussd.engine import Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
 K, S = DocumentKind, DocumentStatus
-KINDS = (
-    (N_("ID card"), K.ID_CARD),
-    (N_("Birth certificate"), K.BIRTH_CERTIFICATE),
-    (N_("Death certificate"), K.DEATH_CERTIFICATE),
-    (N_("Good conduct certificate"), K.GOOD_CONDUCT),
-    (N_("Driving licence"), K.DRIVING_LICENCE),
-    (N_("Passport"), K.PASSPORT),
-)
+KINDS = {
+    K.ID_CARD: N_("ID card"),
+    K.BIRTH_CERTIFICATE: N_("Birth certificate"),
+    K.DEATH_CERTIFICATE: N_("Death certificate"),
+    K.GOOD_CONDUCT: N_("Good conduct certificate"),
+    K.DRIVING_LICENCE: N_("Driving licence"),
+    K.PASSPORT: N_("Passport"),
+}
 READY = {
     K.ID_CARD: N_("Your ID card (ref {ref}) is ready for collection at {centre}. "
                   "Bring your waiting card. Collection is FREE."),
@@ -56,6 +60,7 @@ OTHER = {
     S.COLLECTED: N_("Application {ref}: already collected. If not by you, call 1919."),
 }
 DOC_KEY = "doc"
+NOT_FOUND = N_("Not found. Check the reference.")
 
 
 def answer(turn: HopTurn, document: status.Found) -> str:
@@ -83,22 +88,37 @@ def _reference_view(turn: HopTurn) -> View:
 
 def _reference_handle(turn: HopTurn, text: str) -> Outcome:
     hop = turn.ctx
+    if not document_keys(text):
+        return Invalid(NOT_FOUND)  # nothing that could be a reference: not a lookup
     gate = status.gate(hop.redis, hop.phone_key, hop.settings)
     if gate is not status.Gate.OPEN:
         return Go("status.locked")
-    kind = KINDS[int(turn.data["kind"])][1]
-    document = hop.read(lambda db: status.find(db, kind, text[:40]))
-    if document is None:
+    found = hop.read(lambda db: status.find(db, text))
+    if not found:
         if status.record_miss(hop.redis, hop.phone_key, hop.settings):
             return Go("status.locked")
-        return Invalid(N_("Not found. Check the reference."))
-    return Go("status.result", {DOC_KEY: str(document.id)})
+        return Invalid(NOT_FOUND)
+    if len(found) > 1:  # bare digits matching applications of several kinds
+        return Go("status.kind", {"docs": ",".join(str(d.id) for d in found)})
+    return Go("status.result", {DOC_KEY: str(found[0].id)})
+
+
+def _kind_view(turn: HopTurn) -> View:
+    ids = [int(i) for i in turn.data.get("docs", "").split(",") if i]
+    found = turn.ctx.read(lambda db: status.by_ids(db, ids))
+    labels = [turn.t(KINDS[K(d.kind)]) for d in found]
+    return View(turn.t(N_("Which document?")), labels, values=[str(d.id) for d in found])
+
+
+def _kind_handle(turn: HopTurn, text: str) -> Outcome:
+    doc_id = turn.picked(text)
+    return Invalid() if doc_id is None else Go("status.result", {DOC_KEY: doc_id})
 
 
 def _result_view(turn: HopTurn) -> View:
     document = _document(turn)
     if document is None:
-        return View(turn.t(N_("Not found. Check the reference.")), end=True)
+        return View(turn.t(NOT_FOUND), end=True)
     if is_ready(document):
         text = turn.t(READY_SCREEN[K(document.kind)], centre=document.centre or "Huduma")
         return View(text, [turn.t(N_("Get this by SMS"))])
@@ -130,10 +150,8 @@ def sms_body(turn: HopTurn, text: str) -> str:
 
 
 NODES: tuple[Node[HopContext], ...] = (
-    menu(
-        "status.kind", N_("Which document?"), [(label, "status.ref") for label, _ in KINDS], "kind"
-    ),
     Node("status.ref", _reference_view, _reference_handle),
+    Node("status.kind", _kind_view, _kind_handle),
     Node("status.result", _result_view, _result_handle, acts=True),
     notice("status.sent", lambda turn: turn.t(N_("We will SMS you the answer. Thank you."))),
     notice(

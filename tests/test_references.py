@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from identifiers.references import booking_of, compact, document_keys
 from models import Document, utcnow
 from tests.ussd_dial import Dial
 
-STATUS = ("1", "1")  # check document status, ID card
+STATUS = ("1",)  # check document status
 
 
 def _document(db_session, reference: str) -> None:
@@ -32,3 +33,27 @@ def test_a_reference_with_slashes_from_the_feed_is_found(client, seeded, db_sess
     dial = Dial(client)
     dial.start()
     assert "being processed" in dial.send(*STATUS, typed)
+
+
+def test_digits_naming_applications_of_two_kinds_ask_which(client, seeded, db_session):
+    _document(db_session, "HK-ID-911101")
+    db_session.add(Document(reference="HK-PP-911101", kind="PASSPORT", owner_phone="+254700000078",
+                            status="SUBMITTED", status_changed_at=utcnow()))  # fmt: skip
+    db_session.commit()
+    dial = Dial(client)
+    dial.start()
+    which = dial.send(*STATUS, "911101")
+    assert "Which document?" in which and dial.options() == {"1": "ID card", "2": "Passport"}
+    assert "received" in dial.send("2")
+
+
+def test_typed_forms_reduce_to_one_key():
+    assert {compact(t) for t in ("HK-ID-482913", "hk id 482913", "HK/ID/482913")} == {"HKID482913"}
+    assert document_keys("482913")[0] == "HKID482913" and len(document_keys("482913")) == 6
+    assert document_keys("\u0661\u0662") == [] and document_keys("  ") == []
+
+
+@pytest.mark.parametrize("typed", ["HKA-7Q4M2", "hka 7q4m2", "HKA7Q4M2"])
+def test_booking_references_are_read_however_typed(typed):
+    assert booking_of(typed) == "HKA-7Q4M2"
+    assert booking_of("HK-ID-482913") is None

@@ -115,6 +115,7 @@ def _values(db, lang: str) -> tuple[dict[str, str], dict[str, list[dict[str, str
     variants = {
         "book.refused": [{"why": why} for why in REFUSALS],
         "status.result": [{"doc": str(document.id)} for document in documents],
+        "status.kind": [{"docs": ",".join(str(d.id) for d in documents[:: len(DocumentStatus)])}],
     }
     return data, variants
 

@@ -47,7 +47,7 @@ def test_status_of_a_ready_id_card_and_sms(client, seeded, db_session, lang, wor
     document = _ready_document(db_session)
     dial = Dial(client)
     dial.start()
-    dial.send("6", lang, "1", "1", document.reference.removeprefix("HK-ID-"))
+    dial.send("6", lang, "1", document.reference.removeprefix("HK-ID-"))
     assert word in dial.last and document.reference not in dial.last
     assert dial.send("1").startswith("END ")
     assert (
@@ -58,17 +58,17 @@ def test_status_of_a_ready_id_card_and_sms(client, seeded, db_session, lang, wor
 def test_unknown_reference_says_not_found(client, seeded):
     dial = Dial(client)
     dial.start()
-    assert "Not found" in dial.send("1", "1", "999999999")
+    assert "Not found" in dial.send("1", "999999999")
 
 
 def test_status_lookups_lock_out_after_misses(client, seeded):
     for n in range(3):
         dial = Dial(client, session_id=f"miss-{n}")
         dial.start()
-        dial.send("1", "1", "1111", "2222")
+        dial.send("1", "1111", "2222")
     dial = Dial(client, session_id="after")
     dial.start()
-    assert "Too many lookups" in dial.send("1", "1", "HK-ID-100001")
+    assert "Too many lookups" in dial.send("1", "HK-ID-100001")
 
 
 @pytest.mark.parametrize(("lang", "word"), [("1", "Booked"), ("2", "imethibitishwa")])

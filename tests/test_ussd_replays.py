@@ -102,7 +102,7 @@ def test_simultaneous_identical_feedback_is_stored_once(seeded, db_session):
 LOST = {  # inputs up to a screen that acts, the input that would act, and what must not exist
     "booking": (BOOK, "1", Booking.id),
     "feedback": (("4", "1", "1", "1", "5"), "Great", Feedback.id),
-    "status sms": (("1", "1", READY), "1", Message.id),
+    "status sms": (("1", READY), "1", Message.id),
 }
 
 

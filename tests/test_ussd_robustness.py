@@ -30,11 +30,12 @@ ID_SCREEN = ("2", "1", "1", "1", "1", "1")
 ARABIC_INDIC = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668"
 # (inputs typed one hop at a time, what the last screen says)
 BAD_INPUTS = [
-    (("1", "9" * 500), "Invalid choice"),
+    (("2", "9" * 500), "Invalid choice"),
+    (("1", "9" * 500), "Not found"),
     (("2", "\u00f1\u00e9\u6f22\u5b57"), "Invalid choice"),
     (("*****",), "Invalid choice"),
-    (("1", "1", "abc"), "Not found"),
-    (("1", ""), "Invalid choice"),
+    (("1", "abc"), "Not found"),
+    (("1", ""), "Not found"),
     (("\u00b2",), "Invalid choice"),
     (("4", "\u00b2"), "Invalid choice"),
     (("4", "\u0661"), "Invalid choice"),

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from menus.registry import nodes
+from models import Document, utcnow
 from tests.ussd_dial import Dial, ready_id_number
 from ussd.store import store_for
 
@@ -18,12 +19,13 @@ def _store(app):
 
 BOOK = ("2", "1", "1", "1", "1", "1")
 READY = "{ready}"  # replaced by the number of a ready ID card
+TWIN = "990001"  # the number of an ID card and of a passport: the caller says which
 # How to reach each screen from the main menu, and three inputs it must refuse.
 WALKS = {
     "main": ((), ("99", "", "\u00b2")),
-    "status.kind": (("1",), ("7", "", "\u0661")),
-    "status.ref": (("1", "1"), ("99", "", "HK-XX")),
-    "status.result": (("1", "1", READY), ("2", "", "\u00b9")),
+    "status.ref": (("1",), ("99", "", "HK-XX")),
+    "status.kind": (("1", TWIN), ("7", "", "\u0661")),
+    "status.result": (("1", READY), ("2", "", "\u00b9")),
     "book.service": (("2",), ("99", "", "\u00b2")),
     "book.county": (("2", "1"), ("99", "", "\u00b2")),
     "book.centre": (("2", "1", "1"), ("99", "", "\u00b2")),
@@ -63,6 +65,10 @@ def test_three_invalid_inputs_end_politely(seeded, db_session, screen):
     owner = Dial(seeded.test_client(), session_id="owner")
     owner.start()
     owner.send(*BOOK, "12345678", "1")  # an appointment to list and cancel
+    for kind, prefix in (("ID_CARD", "HK-ID-"), ("PASSPORT", "HK-PP-")):
+        db_session.add(Document(reference=prefix + TWIN, kind=kind, owner_phone=owner.phone,
+                                status="PROCESSING", status_changed_at=utcnow()))  # fmt: skip
+    db_session.commit()
     path, bad = WALKS[screen]
     path = tuple(ready_id_number(db_session) if step == READY else step for step in path)
     first, second, third = _walk(seeded, screen, path, bad)
