@@ -19,13 +19,38 @@ from words.i18n import N_
 
 TIME_GONE = N_("That time is no longer available. Choose another.")
 REFUSALS = {
-    "too_many": N_("You already have 2 upcoming appointments. Cancel one first."),
+    "too_many": N_("You already have {limit} upcoming appointments. Cancel one first."),
     "same_day": N_("You already have this service booked that day."),
 }
 
 
 def _labels(turn: HopTurn, options: list[catalogue.Option]) -> list[tuple[str, str]]:
     return [(str(option.id), option.name(turn.state.lang)) for option in options]
+
+
+MINE = "mine"
+
+
+def _at_limit(turn: HopTurn) -> bool:
+    hop = turn.ctx
+    held = hop.read(lambda db: bookings.active_count(db, hop.phone, hop.now))
+    return held >= hop.settings.ussd_max_active_bookings
+
+
+def _service_view(turn: HopTurn) -> View:
+    """The services, or at once the booking limit when the caller has reached it."""
+    if _at_limit(turn):
+        limit = turn.ctx.settings.ussd_max_active_bookings
+        mine = turn.t(N_("My appointments"))
+        return View(turn.t(REFUSALS["too_many"], limit=limit), [mine], values=[MINE])
+    return SERVICES.view(turn)
+
+
+def _service_handle(turn: HopTurn, text: str) -> Outcome:
+    if turn.state.values == [MINE]:
+        return Go("mine.list") if turn.picked(text) == MINE else Invalid()
+    assert SERVICES.handle is not None
+    return SERVICES.handle(turn, text)
 
 
 def _services(turn: HopTurn) -> list[tuple[str, str]]:
@@ -195,18 +220,20 @@ def _done_text(turn: HopTurn) -> str:
 
 
 def _refused_text(turn: HopTurn) -> str:
-    return turn.t(REFUSALS.get(turn.data.get("why", ""), REFUSALS["too_many"]))
+    why = REFUSALS.get(turn.data.get("why", ""), REFUSALS["too_many"])
+    return turn.t(why, limit=turn.ctx.settings.ussd_max_active_bookings)
 
 
+SERVICES = listing(
+    "book.service",
+    N_("Choose a service"),
+    _services,
+    "service",
+    "book.county",
+    still=_service_open,
+)
 NODES: tuple[Node[HopContext], ...] = (
-    listing(
-        "book.service",
-        N_("Choose a service"),
-        _services,
-        "service",
-        "book.county",
-        still=_service_open,
-    ),
+    Node("book.service", _service_view, _service_handle),
     listing(
         "book.county",
         N_("Choose your county"),

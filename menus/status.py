@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from identifiers.codes import new_code
 from identifiers.references import document_keys
-from menus.common import notice
+from menus.common import locked, notice
 from menus.context import HopContext, HopTurn
 from models import DocumentKind, DocumentStatus
 from services import status
@@ -83,6 +83,10 @@ def _document(turn: HopTurn) -> status.Found | None:
 
 
 def _reference_view(turn: HopTurn) -> View:
+    hop = turn.ctx
+    wait = status.lockout(hop.redis, hop.phone_key, hop.settings)
+    if wait:
+        return locked(turn, wait)
     return View(turn.t(N_("Enter the reference number, e.g. HK-ID-123456 or 123456")))
 
 
@@ -101,6 +105,11 @@ def _reference_handle(turn: HopTurn, text: str) -> Outcome:
     if len(found) > 1:  # bare digits matching applications of several kinds
         return Go("status.kind", {"docs": ",".join(str(d.id) for d in found)})
     return Go("status.result", {DOC_KEY: str(found[0].id)})
+
+
+def _locked_view(turn: HopTurn) -> View:
+    hop = turn.ctx
+    return locked(turn, status.lockout(hop.redis, hop.phone_key, hop.settings))
 
 
 def _kind_view(turn: HopTurn) -> View:
@@ -154,8 +163,5 @@ NODES: tuple[Node[HopContext], ...] = (
     Node("status.kind", _kind_view, _kind_handle),
     Node("status.result", _result_view, _result_handle, acts=True),
     notice("status.sent", lambda turn: turn.t(N_("We will SMS you the answer. Thank you."))),
-    notice(
-        "status.locked",
-        lambda turn: turn.t(N_("Too many lookups from this number. Try later or call 1919.")),
-    ),
+    Node("status.locked", _locked_view),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from menus.common import day_text, notice
+from menus.common import day_text, locked, notice
 from menus.context import HopContext, HopTurn
 from services import verification
 from ussd.engine import Go, Invalid, Node, Outcome, View
@@ -13,12 +13,24 @@ def _handle(turn: HopTurn, text: str) -> Outcome:
     if not verification.looks_like_code(text):
         return Invalid(N_("A code is 4 to 12 letters and digits."))
     hop = turn.ctx
-    if not verification.allow_check(
-        hop.redis, hop.phone_key, hop.settings.ussd_verify_checks_per_hour
-    ):
+    if not verification.allow_check(hop.redis, hop.phone_key, _per_hour(turn)):
         return Go("verify.locked")
     found = hop.read(lambda db: verification.find(db, text))
     return Go("verify.genuine", {"msg": str(found.message_id)}) if found else Go("verify.fake")
+
+
+def _per_hour(turn: HopTurn) -> int:
+    return turn.ctx.settings.ussd_verify_checks_per_hour
+
+
+def _wait(turn: HopTurn) -> int:
+    hop = turn.ctx
+    return verification.wait(hop.redis, hop.phone_key, _per_hour(turn))
+
+
+def _code_view(turn: HopTurn) -> View:
+    wait = _wait(turn)
+    return locked(turn, wait) if wait else View(turn.t(N_("Enter the code printed on the SMS")))
 
 
 def _genuine(turn: HopTurn) -> str:
@@ -31,14 +43,9 @@ def _genuine(turn: HopTurn) -> str:
 
 
 NODES: tuple[Node[HopContext], ...] = (
-    Node(
-        "verify.code", lambda turn: View(turn.t(N_("Enter the code printed on the SMS"))), _handle
-    ),
+    Node("verify.code", _code_view, _handle),
     notice("verify.genuine", _genuine),
-    notice(
-        "verify.locked",
-        lambda turn: turn.t(N_("Too many lookups from this number. Try later or call 1919.")),
-    ),
+    Node("verify.locked", lambda turn: locked(turn, _wait(turn))),
     notice(
         "verify.fake",
         lambda turn: turn.t(

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -114,6 +114,16 @@ def active_bookings(session: Session, phone: str, now: datetime) -> list[Booking
         .order_by(Slot.starts_at)
     )
     return list(session.scalars(query))
+
+
+def active_count(session: Session, phone: str, now: datetime) -> int:
+    """How many active future bookings a phone holds."""
+    query = (
+        select(func.count(Booking.id))
+        .join(Slot)
+        .where(Booking.phone == phone, Booking.status == BookingStatus.ACTIVE, Slot.starts_at > now)
+    )
+    return int(session.scalar(query) or 0)
 
 
 def by_key(session: Session, idempotency_key: str) -> Booking | None:

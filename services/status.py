@@ -92,6 +92,18 @@ def gate(redis: Redis, phone_key: str, settings: Settings) -> Gate:
     return Gate.LIMITED if count > settings.ussd_status_lookups_per_hour else Gate.OPEN
 
 
+def lockout(redis: Redis, phone_key: str, settings: Settings) -> int:
+    """Seconds until this phone may look a reference up again, 0 if now (counts nothing)."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.ttl(LOCK_KEY.format(phone_key))
+    pipe.get(COUNT_KEY.format(phone_key))
+    pipe.ttl(COUNT_KEY.format(phone_key))
+    locked, count, window = pipe.execute()
+    if locked > 0:
+        return int(locked)
+    return max(int(window), 1) if int(count or 0) >= settings.ussd_status_lookups_per_hour else 0
+
+
 def record_miss(redis: Redis, phone_key: str, settings: Settings) -> bool:
     """Count a lookup that found nothing; lock the phone out after too many. True if locked."""
     window = settings.ussd_status_lockout_seconds

@@ -41,6 +41,15 @@ def allow_check(redis: Redis, phone_key: str, per_hour: int) -> bool:
     return int(pipe.execute()[-1]) <= per_hour
 
 
+def wait(redis: Redis, phone_key: str, per_hour: int) -> int:
+    """Seconds until this phone may check again, 0 if now (counts nothing)."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.get(CHECKS_KEY.format(phone_key))
+    pipe.ttl(CHECKS_KEY.format(phone_key))
+    count, window = pipe.execute()
+    return max(int(window), 1) if int(count or 0) >= per_hour else 0
+
+
 def looks_like_code(raw: str) -> bool:
     """True when `raw` could be a printed code (4 to 12 ASCII letters and digits)."""
     code = normalise_code(raw)
