@@ -7,16 +7,27 @@ from datetime import date
 
 from sqlalchemy.exc import OperationalError
 
-from identifiers.numbers import InvalidIdNumber, keyed_hash, mask_id_number, validate_id_number
+from identifiers.numbers import (
+    InvalidIdNumber,
+    mask_id_number,
+    validate_birth_certificate,
+    validate_id_number,
+)
 from menus.common import day_text, hop_key, listing, notice, when_text
 from menus.context import HopContext, HopTurn
 from models import Booking
 from services import bookings, catalogue
+from services.bookings import Proof
 from services.promises import defer_booking
 from sms.receipts import queue_receipt
 from ussd.engine import Again, Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
+PROOF_SCREENS = {Proof.ID_NUMBER: "book.id", Proof.BIRTH_CERTIFICATE: "book.birth"}
+PROOF_LABELS = {
+    Proof.ID_NUMBER: N_("ID {idm}"),
+    Proof.BIRTH_CERTIFICATE: N_("Birth certificate {idm}"),
+}
 TIME_GONE = N_("That time is no longer available. Choose another.")
 REFUSALS = {
     "too_many": N_("You already have {limit} upcoming appointments. Cancel one first."),
@@ -131,8 +142,9 @@ def _time_handle(turn: HopTurn, text: str) -> Outcome:
     hop = turn.ctx
     if not hop.read(lambda db: bookings.slot_open(db, int(slot), hop.now)):
         return Again(TIME_GONE)
-    target = "book.confirm" if replaces(turn) is not None and turn.data.get("idm") else "book.id"
-    return Go(target, {"slot": slot})
+    if replaces(turn) is not None and turn.data.get("idm"):
+        return Go("book.confirm", {"slot": slot})
+    return Go(PROOF_SCREENS[proof(turn)], {"slot": slot})
 
 
 def replaces(turn: HopTurn) -> int | None:
@@ -143,15 +155,31 @@ def replaces(turn: HopTurn) -> int | None:
     return int(chosen)
 
 
+def proof(turn: HopTurn) -> Proof:
+    """What the caller shows for the chosen service."""
+    hop, chosen = turn.ctx, int(turn.data.get("service", "0") or 0)
+    found = hop.read(lambda db: catalogue.services(db, hop.catalogue()))
+    code = next((option.code for option in found if option.id == chosen), "")
+    return bookings.proof_for(code)
+
+
+def _proven(turn: HopTurn, kind: Proof, number: str) -> Outcome:
+    digest = bookings.proof_hash(kind, number, turn.ctx.settings.secret_key)
+    return Go("book.confirm", {"idm": mask_id_number(number), "idh": digest})
+
+
 def _id_handle(turn: HopTurn, text: str) -> Outcome:
     try:
-        id_number = validate_id_number(text)
+        return _proven(turn, Proof.ID_NUMBER, validate_id_number(text))
     except InvalidIdNumber:
         return Invalid(N_("An ID number is 6 to 14 digits."))
-    secret = turn.ctx.settings.secret_key
-    return Go(
-        "book.confirm", {"idm": mask_id_number(id_number), "idh": keyed_hash(id_number, secret)}
-    )
+
+
+def _birth_handle(turn: HopTurn, text: str) -> Outcome:
+    try:
+        return _proven(turn, Proof.BIRTH_CERTIFICATE, validate_birth_certificate(text))
+    except InvalidIdNumber:
+        return Invalid(N_("A birth certificate number is 5 to 14 letters and digits."))
 
 
 def summary(turn: HopTurn, seat: bookings.Seat) -> dict[str, str]:
@@ -169,8 +197,8 @@ def _confirm_view(turn: HopTurn) -> View:
     seat = turn.ctx.read(lambda db: bookings.seat(db, slot_id))
     if seat is None:
         return View(turn.t(N_("That time is no longer available.")), end=True)
-    values = summary(turn, seat) | {"idm": turn.data.get("idm", "")}
-    title = turn.t(N_("{service}, {centre}, {when}, ID {idm}"), **values)
+    shown = turn.t(PROOF_LABELS[proof(turn)], idm=turn.data.get("idm", ""))
+    title = turn.t(N_("{service}, {centre}, {when}, {proof}"), **summary(turn, seat), proof=shown)
     return View(title, [turn.t(N_("Confirm")), turn.t(N_("Cancel"))])
 
 
@@ -254,6 +282,11 @@ NODES: tuple[Node[HopContext], ...] = (
     ),  # fmt: skip
     Node("book.time", _time_view, _time_handle),
     Node("book.id", lambda turn: View(turn.t(N_("Enter your ID number"))), _id_handle),
+    Node(
+        "book.birth",
+        lambda turn: View(turn.t(N_("No ID yet: enter your birth certificate number"))),
+        _birth_handle,
+    ),
     Node("book.confirm", _confirm_view, _confirm_handle, acts=True),
     notice("book.done", _done_text),
     notice("book.refused", _refused_text),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from identifiers.codes import booking_reference
+from identifiers.numbers import keyed_hash
 from models import Booking, BookingStatus, Centre, Service, Slot
 from models.db import cap_waits, serialise
+
+
+class Proof(StrEnum):
+    """What an applicant shows to book: an ID number, or the birth certificate's before any ID."""
+
+    ID_NUMBER = "id"
+    BIRTH_CERTIFICATE = "bc"
+
+
+PROOFS = {"ID_FIRST": Proof.BIRTH_CERTIFICATE}  # by service code; ID_NUMBER otherwise
+
+
+def proof_for(service_code: str) -> Proof:
+    """What a caller booking this service shows."""
+    return PROOFS.get(service_code, Proof.ID_NUMBER)
+
+
+def proof_hash(proof: Proof, number: str, secret: str) -> str:
+    """The keyed hash a booking keeps of the number shown (kinds never share a hash)."""
+    return keyed_hash(number if proof is Proof.ID_NUMBER else f"{proof.value}:{number}", secret)
 
 
 @dataclass(frozen=True, slots=True)

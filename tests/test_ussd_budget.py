@@ -46,6 +46,7 @@ SCREEN_FLASHES = {
     "book.time": [INVALID, N_("That time was just taken. Choose another.")],
     "book.centre": [INVALID, GONE],
     "book.id": [N_("An ID number is 6 to 14 digits.")],
+    "book.birth": [N_("A birth certificate number is 5 to 14 letters and digits.")],
     "status.ref": [N_("Not found. Check the reference.")],
     "verify.code": [N_("A code is 4 to 12 letters and digits.")],
     "feedback.comment": [N_("Type a comment, or 1 to skip.")],

@@ -219,7 +219,7 @@ def test_reschedule_moves_the_booking_with_choices_filled_in(
 
 
 RESCHEDULE = ("3", "1", "2")  # My appointments, the first, change date or time
-OTHER_SERVICE = ("2", "2", "1", "1", "1", "1")  # book a second service at the same centre
+OTHER_SERVICE = ("2", "3", "1", "1", "1", "1")  # book another service at the same centre
 LEAVE = {
     "home": (*RESCHEDULE, "00"),
     "back": (*RESCHEDULE, "0", "0", "0"),
