@@ -23,6 +23,7 @@ class Dial:
     phone: str = PHONE
     inputs: list[str] = field(default_factory=list)
     last: str = ""
+    lang: str = "en"  # what a first dial answers when asked for a language ("" never asked)
 
     def post(self, text: str) -> str:
         form = {"sessionId": self.session_id, "serviceCode": "*384*1919#",
@@ -35,7 +36,11 @@ class Dial:
         return self.last
 
     def start(self) -> str:
-        return self.post("")
+        """Dial; a first dial, which asks for a language, is answered with `lang`."""
+        first = self.post("")
+        if "1. English" in first and "2. Kiswahili" in first and self.lang:
+            return self.send("1" if self.lang == "en" else "2")
+        return first
 
     def send(self, *inputs: str) -> str:
         for value in inputs:
