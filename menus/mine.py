@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from menus.booking import summary
+from menus.booking_confirm import summary
 from menus.common import listing, notice, when_text
 from menus.context import HopContext, HopTurn
 from services import bookings

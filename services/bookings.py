@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,7 +90,7 @@ class Refused(Exception):
 REFERENCE_TRIES = 5  # fresh references tried when one is already taken
 
 
-def _free_slots(service_id: int, centre_id: int, after: datetime):  # type: ignore[no-untyped-def]
+def _free_slots(service_id: int, centre_id: int, after: datetime) -> Select[Slot]:
     return select(Slot).where(
         Slot.service_id == service_id,
         Slot.centre_id == centre_id,
@@ -99,15 +99,44 @@ def _free_slots(service_id: int, centre_id: int, after: datetime):  # type: igno
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Days:
+    """The dates a caller may choose, and the earliest free slot among them."""
+
+    days: list[date]
+    first_slot: int | None
+    first_at: datetime | None
+
+
 def open_days(
-    session: Session, service_id: int, centre_id: int, now: datetime, tz: ZoneInfo, limit: int
-) -> list[date]:
-    """Return the next local dates that still have free seats."""
+    session: Session, where: tuple[int, int], now: datetime, tz: ZoneInfo, limit: int,
+    skip: frozenset[date] = frozenset(),
+) -> Days:  # fmt: skip
+    """The next local dates with free seats (`where` is service and centre), minus `skip`."""
     horizon = now + timedelta(days=limit * 3 + 7)
-    query = _free_slots(service_id, centre_id, now).where(Slot.starts_at < horizon)
-    starts = session.scalars(query.with_only_columns(Slot.starts_at).order_by(Slot.starts_at))
-    days = sorted({start.astimezone(tz).date() for start in starts})
-    return days[:limit]
+    query = _free_slots(*where, now).where(Slot.starts_at < horizon).order_by(Slot.starts_at)
+    days: list[date] = []
+    first: tuple[int, datetime] | None = None
+    for slot_id, starts_at in session.execute(query.with_only_columns(Slot.id, Slot.starts_at)):
+        day = starts_at.astimezone(tz).date()
+        if day in skip:
+            continue
+        first = first or (slot_id, starts_at)
+        if day not in days:
+            days.append(day)
+        if len(days) == limit:
+            break
+    return Days(days, *(first or (None, None)))
+
+
+def booked_days(
+    session: Session, phone: str, service_id: int, now: datetime, tz: ZoneInfo, but: int | None
+) -> frozenset[date]:
+    """Local dates on which the phone already holds this service (the booking `but` aside)."""
+    mine = [b for b in active_bookings(session, phone, now) if b.id != but]
+    return frozenset(
+        b.slot.starts_at.astimezone(tz).date() for b in mine if b.slot.service_id == service_id
+    )
 
 
 def slot_open(session: Session, slot_id: int, now: datetime) -> bool:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from menus.booking import REFUSALS
+from menus.booking_confirm import REFUSALS
 from menus.common import GONE
 from menus.context import HopContext
 from menus.registry import build, nodes

@@ -47,7 +47,7 @@ def _shown_slot(app, session_id: str) -> int:
 def test_a_time_gone_while_listed_is_refused_on_the_spot(client, seeded, db_session, change):
     dial = Dial(client)
     _to_centres(dial, "Baringo")
-    dial.send("1", "1")  # the first centre and date: the list of times
+    dial.send("1", "2")  # the first centre and date (after the earliest time): the times
     slot_id = _shown_slot(seeded, dial.session_id)
     if change == "full":
         slot = db_session.get(Slot, slot_id)

@@ -16,7 +16,7 @@ def test_dial_walks_the_menus_over_http(app, runner, seeded, monkeypatch):
     try:
         url = f"http://127.0.0.1:8201/ussd?token={TEST_TOKEN}"
         result = runner.invoke(
-            args=["ussd", "dial", "--url", url, "--phone", "+254711000123"], input="5\nZZZZZZ\n"
+            args=["ussd", "dial", "--url", url, "--phone", "+254711000123"], input="1\n5\nZZZZZZ\n"
         )
     finally:
         server.shutdown()

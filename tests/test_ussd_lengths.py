@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Booking, Centre, Slot, utcnow
-from tests.ussd_dial import Dial, ready_id_number
+from tests.ussd_dial import PHONE, Dial, known_language, ready_id_number
 
 SERVICE = "Replacement ID card"
 
@@ -55,7 +55,8 @@ def test_a_returning_caller_books_in_at_most_six_inputs(client, seeded):
 
 
 def test_status_takes_two_inputs(client, seeded, db_session):
-    dial = Dial(client, lang="")  # a caller whose language is known
+    known_language(db_session)
+    dial = Dial(client)
     used = _walk(dial, "Check document status", "=" + ready_id_number(db_session))
     assert "ready" in dial.last and used == 2
 
@@ -71,8 +72,9 @@ def test_cancelling_takes_four_inputs(client, seeded):
 def test_feedback_on_a_recent_visit_takes_four_inputs(client, seeded, db_session):
     centre = db_session.scalars(select(Centre).where(Centre.code == "NAKURU")).one()
     slot = Slot(centre=centre, service_id=1, starts_at=utcnow() - timedelta(days=2), capacity=1)
-    db_session.add(Booking(reference="HKA-PAST1", phone="+254711000001", slot=slot))
+    db_session.add(Booking(reference="HKA-PAST1", phone=PHONE, slot=slot))
     db_session.commit()
-    dial = Dial(client, lang="")
+    known_language(db_session)
+    dial = Dial(client)
     used = _walk(dial, "Give feedback", "Nakuru", "Good", "=1")
     assert "Thank you" in dial.last and used == 4

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Document, DocumentStatus
+from models import Document, DocumentStatus, LanguagePreference
 from tests.conftest import TEST_TOKEN
 
 PHONE = "+254711000001"
@@ -87,3 +87,9 @@ def ready_id_number(db_session: Session) -> str:
         Document.status == DocumentStatus.READY_FOR_COLLECTION, Document.kind == "ID_CARD"
     )
     return str(db_session.scalars(query).first()).removeprefix("HK-ID-")
+
+
+def known_language(db_session: Session, phone: str = PHONE, lang: str = "en") -> None:
+    """Record that `phone` chose `lang`: its dial opens on the main menu."""
+    db_session.add(LanguagePreference(phone=phone, language=lang))
+    db_session.commit()

@@ -71,13 +71,15 @@ class View:
     """A screen's content before numbering, paging and navigation are added.
 
     `values` are what each option stands for (ids, dates); without them an option's value is
-    its position, "0" for the first.
+    its position, "0" for the first. `notes` are the reasons an input here may be refused
+    beyond "Invalid choice", so pages leave room for the longest.
     """
 
     title: str
     options: Sequence[str] = ()
     end: bool = False
     values: Sequence[str] = ()
+    notes: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +287,8 @@ def enter(state: State, menus: Menus[C], ctx: C) -> Screen:
     state.values = list(view.values) or [str(n) for n in range(len(view.options))]
     footer = _footer_of(turn, state, menus)
     # Pages leave room for a note above the title, so a refused key never pushes a page over.
-    note = max(turn.t(state.flash) if state.flash else "", turn.t(INVALID), key=len)
+    notes = [state.flash, INVALID, *view.notes]
+    note = max((turn.t(note) for note in notes if note), key=len)
     state.breaks = paginate(f"{note}\n{view.title}", _numbered(state.labels), footer)
     return show(state, menus, ctx)
 

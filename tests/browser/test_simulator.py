@@ -10,8 +10,9 @@ from models import Booking, Role
 from tests.browser.conftest import PHONE, log_in
 
 pytestmark = pytest.mark.slow
-# Book, replacement ID, first county, centre, day and time, an ID number, confirm.
-BOOKING = ("2", "1", "1", "1", "1", "1", "12345678", "1")
+# English (a first dial asks), book, replacement ID, Nairobi, its first centre, the earliest
+# time, an ID number, confirm.
+BOOKING = ("1", "2", "1", "1", "1", "1", "12345678", "1")
 
 
 def test_book_a_slot_on_the_simulator(seeded, page_for, staff, db_session, shoot):
@@ -20,7 +21,7 @@ def test_book_a_slot_on_the_simulator(seeded, page_for, staff, db_session, shoot
     page.goto("/staff/simulator/")
     page.get_by_role("button", name="Dial").click()
     screen = page.locator("#screen")
-    expect(screen).to_contain_text("Book appointment")  # the dial's answer is in
+    expect(screen).to_contain_text("Kiswahili")  # the dial's answer is in
     for value in BOOKING:
         before = screen.inner_text()
         page.get_by_label("Reply").fill(value)
