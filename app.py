@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from demo.cli import seed_cli
     from jobs.cli import slots_cli
     from jobs.sends import dispatcher
-    from menus import registry
+    from menus import keywords, registry
     from ops.logs import configure_logging
     from ops.runtime import Role, build_runtime
     from sms import callbacks
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(health.bp)
     ussd.views.install(app, registry.build(found))
-    app.register_blueprint(callbacks.bp)
+    callbacks.install(app, keywords.respond)
     app.register_blueprint(feed.bp)
     for group in (db_cli, seed_cli, slots_cli, ussd_cli, api_cli.agency_cli, api_cli.documents_cli):
         app.cli.add_command(group)

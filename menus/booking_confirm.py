@@ -22,7 +22,7 @@ from models import Booking
 from services import bookings, catalogue, returning
 from services.bookings import Proof
 from services.promises import defer_booking
-from sms.receipts import queue_receipt
+from sms.receipts import Receipt, queue_receipt
 from ussd.engine import Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
@@ -151,7 +151,9 @@ def _book(turn: HopTurn) -> Booking:
         hop.db, _request(turn), now=hop.now, limit=hop.settings.ussd_max_active_bookings,
         tz=hop.tz, wait_seconds=left,
     )  # fmt: skip
-    queue_receipt(hop.work, booking, "booking_receipt", turn.state.lang, hop.tz)
+    old = bookings.reference_of(hop.db, replaces(turn))
+    receipt = Receipt.MOVED if old else Receipt.CONFIRMED
+    queue_receipt(hop.work, booking, receipt, turn.state.lang, hop.settings, old)
     return booking
 
 

@@ -53,9 +53,14 @@ def notice(node_id: str, render: Callable[[HopTurn], str]) -> Node[HopContext]:
     return Node(node_id, lambda turn: View(render(turn), end=True))
 
 
+def minutes(seconds: int) -> int:
+    """Whole minutes, rounded up, of a wait of `seconds` (at least one)."""
+    return max(1, -(-seconds // 60))
+
+
 def locked(turn: HopTurn, seconds: int) -> View:
     """The closing screen of a phone locked out for `seconds`: it says for how long."""
-    return View(turn.t(LOCKED, minutes=max(1, -(-seconds // 60))), end=True)
+    return View(turn.t(LOCKED, minutes=minutes(seconds)), end=True)
 
 
 def listing(

@@ -15,20 +15,18 @@ from words.i18n import LANGUAGES, N_
 ROOT = "main"
 UNCHOSEN = "--"  # the language of a phone that never chose one: its first screen asks
 LANGUAGE_CHOICES = (("en", "English"), ("sw", "Kiswahili"))
-VERIFY_ITEM = "5"  # SMS print a dial string that goes straight to this item
 
-MAIN = menu(
-    ROOT,
-    N_("Huduma Kenya"),
-    [
-        (N_("Check document status"), "status.ref"),
-        (N_("Book appointment"), "book.service"),
-        (N_("My appointments"), "mine.list"),
-        (N_("Give feedback"), "feedback.start"),
-        (N_("Verify an SMS"), "verify.code"),
-        (N_("Language / Lugha"), "language"),
-    ],
-)
+ITEMS = [
+    (N_("Check document status"), "status.ref"),
+    (N_("Book appointment"), "book.service"),
+    (N_("My appointments"), "mine.list"),
+    (N_("Give feedback"), "feedback.start"),
+    (N_("Verify an SMS"), "verify.code"),  # item VERIFY_ITEM: SMS print a dial string to it
+    (N_("Language / Lugha"), "language"),
+]
+MAIN = menu(ROOT, N_("Huduma Kenya"), ITEMS)
+# Each journey by its screens' first name, as the resume offer says what it resumes.
+JOURNEYS = {target.partition(".")[0]: label for label, target in ITEMS}
 
 
 def chosen_or_ask(session: Session, phone: str) -> str:

@@ -6,7 +6,7 @@ from menus.booking_confirm import summary
 from menus.common import listing, notice, when_text
 from menus.context import HopContext, HopTurn
 from services import bookings
-from sms.receipts import queue_receipt
+from sms.receipts import Receipt, queue_receipt
 from ussd.engine import Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
@@ -64,7 +64,7 @@ def _cancel_handle(turn: HopTurn, text: str) -> Outcome:
     cancelled = bookings.cancel(hop.db, chosen, hop.phone, hop.now)
     if cancelled is None:
         return Go("mine.gone")
-    queue_receipt(hop.work, cancelled, "booking_cancelled", turn.state.lang, hop.tz)
+    queue_receipt(hop.work, cancelled, Receipt.CANCELLED, turn.state.lang, hop.settings)
     return Go("mine.cancelled", {"ref": cancelled.reference})
 
 

@@ -23,5 +23,5 @@ def nodes() -> dict[str, Node[HopContext]]:
 
 def build(found: Runtime) -> Content[HopContext]:
     """The menus, with how to build their context on `found` and how to find a phone's language."""
-    menus = Menus(nodes=nodes(), root=main.ROOT, translator=gettext_for)
+    menus = Menus(nodes=nodes(), root=main.ROOT, translator=gettext_for, journeys=main.JOURNEYS)
     return Content(menus=menus, context=context_for(found), language=main.chosen_or_ask)

@@ -1,80 +1,30 @@
 """Check document status: the reference, a plain answer, and the answer by SMS when ready.
 
-Bare digits may name applications of several kinds: the caller then says which.
+Bare digits may name applications of several kinds: the caller then says which. The answer is
+the sentence the SMS channel uses too (words/documents.py).
 """
 
 from __future__ import annotations
 
-from identifiers.codes import new_code
+from identifiers.codes import verification_code
 from identifiers.references import document_keys
 from menus.common import locked, notice
 from menus.context import HopContext, HopTurn
-from models import DocumentKind, DocumentStatus
 from services import status
 from sms.outbox import queue_message
+from sms.templates import compose, public_code
 from ussd.engine import Go, Invalid, Node, Outcome, View
+from words.documents import is_ready, kind_name, short_reference, status_text
 from words.i18n import N_
 
-K, S = DocumentKind, DocumentStatus
-KINDS = {
-    K.ID_CARD: N_("ID card"),
-    K.BIRTH_CERTIFICATE: N_("Birth certificate"),
-    K.DEATH_CERTIFICATE: N_("Death certificate"),
-    K.GOOD_CONDUCT: N_("Good conduct certificate"),
-    K.DRIVING_LICENCE: N_("Driving licence"),
-    K.PASSPORT: N_("Passport"),
-}
-READY = {
-    K.ID_CARD: N_("Your ID card (ref {ref}) is ready for collection at {centre}. "
-                  "Bring your waiting card. Collection is FREE."),
-    K.BIRTH_CERTIFICATE: N_("Your birth certificate (ref {ref}) is ready for collection at "
-                            "{centre}. Bring your ID. Collection is FREE."),
-    K.DEATH_CERTIFICATE: N_("Your death certificate (ref {ref}) is ready for collection at "
-                            "{centre}. Bring your ID. Collection is FREE."),
-    K.DRIVING_LICENCE: N_("Your driving licence (ref {ref}) is ready for collection at "
-                          "{centre}. Bring your ID. Collection is FREE."),
-    K.PASSPORT: N_("Your passport (ref {ref}) is ready for collection at {centre}. "
-                   "Bring your ID and old passport. FREE."),
-    K.GOOD_CONDUCT: N_("Your good conduct certificate (ref {ref}) is ready. "
-                       "Download it on eCitizen. It is FREE."),
-}  # fmt: skip
-READY_SCREEN = {  # the caller has just typed the kind and reference: the screen leaves them out
-    K.ID_CARD: N_("Your ID card is ready for collection at {centre}. Bring your waiting card. "
-                  "FREE."),
-    K.BIRTH_CERTIFICATE: N_("Your birth certificate is ready for collection at {centre}. "
-                            "Bring your ID. FREE."),
-    K.DEATH_CERTIFICATE: N_("Your death certificate is ready for collection at {centre}. "
-                            "Bring your ID. FREE."),
-    K.DRIVING_LICENCE: N_("Your driving licence is ready for collection at {centre}. "
-                          "Bring your ID. FREE."),
-    K.PASSPORT: N_("Your passport is ready at {centre}. Bring your ID and old passport. FREE."),
-    K.GOOD_CONDUCT: N_("Your good conduct certificate is ready. Download it on eCitizen. "
-                       "It is FREE."),
-}  # fmt: skip
-OTHER = {
-    S.SUBMITTED: N_("Application {ref}: received. We will SMS you when it is ready."),
-    S.PROCESSING: N_("Application {ref}: being processed. We will SMS you when it is ready."),
-    S.DISPATCHED: N_("Application {ref}: on its way to {centre}. We will SMS you when ready."),
-    S.NEEDS_ACTION: N_("Application {ref}: needs action from you. Visit {centre} or call 1919."),
-    S.REJECTED: N_("Application {ref}: not approved. Visit {centre} or call 1919."),
-    S.COLLECTED: N_("Application {ref}: already collected. If not by you, call 1919."),
-}
 DOC_KEY = "doc"
 NOT_FOUND = N_("Not found. Check the reference.")
 
 
 def answer(turn: HopTurn, document: status.Found) -> str:
     """Say in plain words where an application is."""
-    centre = document.centre or "Huduma"
-    ref = status.mask_reference(document.reference)
-    if is_ready(document):
-        return turn.t(READY[K(document.kind)], ref=ref, centre=centre)
-    return turn.t(OTHER.get(S(document.status), OTHER[S.PROCESSING]), ref=ref, centre=centre)
-
-
-def is_ready(document: status.Found) -> bool:
-    """Return True when the document can be collected or downloaded."""
-    return document.status in (S.READY_FOR_COLLECTION, S.AVAILABLE_ON_ECITIZEN)
+    ref = short_reference(document.reference)
+    return status_text(turn.state.lang, document.kind, document.status, ref, document.centre)
 
 
 def _document(turn: HopTurn) -> status.Found | None:
@@ -115,7 +65,7 @@ def _locked_view(turn: HopTurn) -> View:
 def _kind_view(turn: HopTurn) -> View:
     ids = [int(i) for i in turn.data.get("docs", "").split(",") if i]
     found = turn.ctx.read(lambda db: status.by_ids(db, ids))
-    labels = [turn.t(KINDS[K(d.kind)]) for d in found]
+    labels = [kind_name(turn.state.lang, d.kind) for d in found]
     return View(turn.t(N_("Which document?")), labels, values=[str(d.id) for d in found])
 
 
@@ -128,34 +78,23 @@ def _result_view(turn: HopTurn) -> View:
     document = _document(turn)
     if document is None:
         return View(turn.t(NOT_FOUND), end=True)
-    if is_ready(document):
-        text = turn.t(READY_SCREEN[K(document.kind)], centre=document.centre or "Huduma")
-        return View(text, [turn.t(N_("Get this by SMS"))])
+    if is_ready(document.status):
+        return View(answer(turn, document), [turn.t(N_("Get this by SMS"))])
     return View(answer(turn, document), end=True)
 
 
 def _result_handle(turn: HopTurn, text: str) -> Outcome:
     document = _document(turn)
-    if text != "1" or document is None or not is_ready(document):
+    if text != "1" or document is None or not is_ready(document.status):
         return Invalid()
-    hop = turn.ctx
+    hop, code = turn.ctx, verification_code()
+    body = compose(turn.state.lang, answer(turn, document), code, public_code(hop.settings))
     queue_message(
-        hop.work,
-        recipient=hop.phone,
-        body=sms_body(turn, answer(turn, document)),
-        kind="status_sms",
+        hop.work, recipient=hop.phone, body=body, kind="status_sms",
         idempotency_key=f"status:{hop.caller.session_id}:{document.id}",
-        document_id=document.id,
-        verification_code=new_code(),
-        language=turn.state.lang,
-    )
+        document_id=document.id, verification_code=code, language=turn.state.lang,
+    )  # fmt: skip
     return Go("status.sent")
-
-
-def sms_body(turn: HopTurn, text: str) -> str:
-    """Wrap a screen text as a Huduma SMS."""
-    help_line = turn.t(N_("Help: 1919"))
-    return f"HUDUMA: {text} {help_line}"
 
 
 NODES: tuple[Node[HopContext], ...] = (

@@ -1,4 +1,7 @@
-"""Verify a message: is an SMS with this code really from Huduma, and what did it say?"""
+"""Verify a message: did Huduma send this number an SMS with this code or reference?
+
+The dial string printed on every SMS (*...*5*CODE#) lands here with the code already typed.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,17 @@ from services import verification
 from ussd.engine import Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
+NOT_SENT = N_("Huduma sent this number no SMS with that code. If you got one, it is fake: Huduma "
+              "never asks for fees. Report it: call 1919.")  # fmt: skip
+
 
 def _handle(turn: HopTurn, text: str) -> Outcome:
     if not verification.looks_like_code(text):
-        return Invalid(N_("A code is 4 to 12 letters and digits."))
+        return Invalid(N_("Type the code or the reference printed on the SMS."))
     hop = turn.ctx
     if not verification.allow_check(hop.redis, hop.phone_key, _per_hour(turn)):
         return Go("verify.locked")
-    found = hop.read(lambda db: verification.find(db, text))
+    found = hop.read(lambda db: verification.find(db, text, hop.phone))
     return Go("verify.genuine", {"msg": str(found.message_id)}) if found else Go("verify.fake")
 
 
@@ -30,7 +36,8 @@ def _wait(turn: HopTurn) -> int:
 
 def _code_view(turn: HopTurn) -> View:
     wait = _wait(turn)
-    return locked(turn, wait) if wait else View(turn.t(N_("Enter the code printed on the SMS")))
+    prompt = N_("Enter the code or reference printed on the SMS")
+    return locked(turn, wait) if wait else View(turn.t(prompt))
 
 
 def _genuine(turn: HopTurn) -> str:
@@ -46,10 +53,5 @@ NODES: tuple[Node[HopContext], ...] = (
     Node("verify.code", _code_view, _handle),
     notice("verify.genuine", _genuine),
     Node("verify.locked", lambda turn: locked(turn, _wait(turn))),
-    notice(
-        "verify.fake",
-        lambda turn: turn.t(
-            N_("This code is NOT from Huduma. Huduma never asks for fees. Report it: call 1919.")
-        ),
-    ),
+    notice("verify.fake", lambda turn: turn.t(NOT_SENT)),
 )

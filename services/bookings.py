@@ -177,6 +177,12 @@ def active_count(session: Session, phone: str, now: datetime) -> int:
     return int(session.scalar(query) or 0)
 
 
+def reference_of(session: Session, booking_id: int | None) -> str:
+    """The reference of booking `booking_id` ("" for none)."""
+    found = session.get(Booking, booking_id) if booking_id is not None else None
+    return found.reference if found else ""
+
+
 def by_key(session: Session, idempotency_key: str) -> Booking | None:
     """Return the booking an earlier run of the same hop made, if any."""
     return session.scalars(

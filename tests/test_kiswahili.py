@@ -1,4 +1,4 @@
-"""Kiswahili reads naturally: no clashing labels, agreement with the noun's class, resume says what."""
+"""Kiswahili reads naturally: no clashing labels, nouns and verbs agree, resume says what."""
 
 from __future__ import annotations
 

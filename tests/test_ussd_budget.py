@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from menus.booking import NO_COUNTY
 from menus.booking_confirm import REFUSALS
+from menus.booking_when import TIME_GONE
 from menus.common import GONE
 from menus.context import HopContext
 from menus.registry import build, nodes
@@ -29,7 +31,7 @@ from models import (
 from models.work import Work
 from services import bookings
 from services.status import PREFIX
-from sms.receipts import receipt_text
+from sms.receipts import Receipt, receipt_text
 from ussd.engine import BUDGET, State, enter, show
 from ussd.hop import Caller
 from words.dates import WEEKDAYS
@@ -43,12 +45,15 @@ INVALID = N_("Invalid choice.")
 # The lines each screen can show above its title (after a refused input, or arriving with news).
 SCREEN_FLASHES = {
     "main": [INVALID, N_("Language saved.")],
-    "book.time": [INVALID, N_("That time was just taken. Choose another.")],
+    "book.time": [INVALID, TIME_GONE],
+    "book.day": [INVALID, GONE, TIME_GONE, N_("That time was just taken. Choose another.")],
+    "book.county": [INVALID, NO_COUNTY, GONE],
+    "book.match": [INVALID, GONE],
     "book.centre": [INVALID, GONE],
     "book.id": [N_("An ID number is 6 to 14 digits.")],
     "book.birth": [N_("A birth certificate number is 5 to 14 letters and digits.")],
     "status.ref": [N_("Not found. Check the reference.")],
-    "verify.code": [N_("A code is 4 to 12 letters and digits.")],
+    "verify.code": [N_("Type the code or the reference printed on the SMS.")],
     "feedback.comment": [N_("Type a comment, or 1 to skip.")],
 }
 FLASH = re.compile(r'(?:Invalid\(|flash=)N_\(\s*"([^"]+)"\s*\)')
@@ -167,5 +172,6 @@ def test_every_screen_fits_before_any_cut(seeded, db_session, lang, caplog):
 def test_receipts_fit_one_sms(seeded, db_session, lang):
     _values(db_session, lang)
     booking = db_session.scalars(select(Booking).where(Booking.idempotency_key == "k")).one()
-    for kind in ("booking_receipt", "booking_cancelled"):
-        assert len(receipt_text(booking, kind, lang, NAIROBI)) <= 160
+    settings = seeded.extensions["huduma"].settings
+    for receipt in Receipt:
+        assert len(receipt_text(booking, receipt, lang, settings, "123456", "HKA-OLD99")) <= 160

@@ -20,4 +20,4 @@ def test_dial_walks_the_menus_over_http(app, runner, seeded, monkeypatch):
         )
     finally:
         server.shutdown()
-    assert "Verify an SMS" in result.output and "NOT from Huduma" in result.output
+    assert "Verify an SMS" in result.output and "no SMS with that code" in result.output

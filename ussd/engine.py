@@ -25,6 +25,7 @@ RESUME = "resume"
 CHOICE = re.compile(r"[0-9]{1,3}")  # ASCII only: "²".isdigit() is True but int("²") fails
 INVALID = N_("Invalid choice.")
 GOODBYE = N_("Too many invalid entries. Goodbye.")
+RESUME_WHAT = N_("Continue where you left off: {what}?")
 log = logging.getLogger(__name__)
 C = TypeVar("C")
 
@@ -145,11 +146,16 @@ class Node(Generic[C]):
 
 @dataclass(frozen=True, slots=True)
 class Menus(Generic[C]):
-    """The screens of one service: their nodes, the root and the catalogues."""
+    """The screens of one service: their nodes, the root and the catalogues.
+
+    `journeys` names each journey by the first part of its screens' ids ("book" for
+    "book.day"), so the resume offer can say what it resumes.
+    """
 
     nodes: Mapping[str, Node[C]]
     root: str
     translator: Callable[[str], Gettext]
+    journeys: Mapping[str, str] = field(default_factory=dict)
 
     def turn(self, state: State, ctx: C) -> Turn[C]:
         """The turn one screen function gets."""
@@ -161,12 +167,9 @@ class Menus(Generic[C]):
 
 
 def _resume_view(turn: Turn[object]) -> View:
-    saved = State.loads(turn.data["saved"])
-    what = saved.title.split("\n", 1)[0][:60]
-    title = turn.t(N_("Continue where you left off?"))
-    return View(
-        f"{title}\n{what}" if what else title, [turn.t(N_("Continue")), turn.t(N_("Start again"))]
-    )
+    what = turn.data.get("what", "")
+    title = turn.t(RESUME_WHAT, what=turn.t(what)) if what else turn.t(N_("Continue?"))
+    return View(title, [turn.t(N_("Continue")), turn.t(N_("Start again"))])
 
 
 _RESUME_NODE: Node[object] = Node(RESUME, _resume_view)
@@ -180,7 +183,8 @@ def start(menus: Menus[C], ctx: C, lang: str) -> tuple[State, Screen]:
 
 def offer_resume(saved: State, menus: Menus[C], ctx: C) -> tuple[State, Screen]:
     """Open a new session that offers to continue a dropped one."""
-    state = State(screen=RESUME, lang=saved.lang, data={"saved": saved.dumps()})
+    what = menus.journeys.get(saved.screen.partition(".")[0], "")
+    state = State(screen=RESUME, lang=saved.lang, data={"saved": saved.dumps(), "what": what})
     return state, enter(state, menus, ctx)
 
 
@@ -190,7 +194,7 @@ def _resume(state: State, text: str, menus: Menus[C], ctx: C) -> tuple[State, Sc
         restored = State.loads(state.data["saved"])
         restored.hop, restored.invalid = state.hop, 0
         return restored, show(restored, menus, ctx)
-    if text in ("2", HOME):
+    if text in ("2", HOME, BACK):
         fresh = State(screen=menus.root, lang=state.lang, hop=state.hop)
         return fresh, enter(fresh, menus, ctx)
     return None
