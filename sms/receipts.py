@@ -28,7 +28,7 @@ class Receipt(StrEnum):
 
 CONFIRMED = N_("Appointment confirmed: {ref}, {centre}, {when} ({service}). "
                "Show this SMS at the gate.")  # fmt: skip
-CONFIRMED_SHORT = N_("Appointment confirmed: {ref}, {centre}, {when}. Show this SMS at the gate.")
+CONFIRMED_SHORT = N_("Booked: {ref}, {centre}, {when}. Show this SMS at the gate.")
 MOVED = N_("Appointment moved: {ref}, {centre}, {when}. {old} is cancelled. "
            "Show this SMS at the gate.")  # fmt: skip
 # A move keeps the centre: when the whole text takes two parts, the centre is left out.

@@ -27,14 +27,13 @@ from sms.segments import count
 from sms.templates import compose, language_of, public_code
 from sms.tickets import UNCOLLECTED, open_ticket
 from words.dates import clock_text
-from words.documents import status_text
+from words.documents import waiting_text
 from words.i18n import N_, say
 
 TOMORROW = N_("Reminder: appointment {ref} tomorrow at {time}, {centre} ({service}). "
               "Show this SMS at the gate.")  # fmt: skip
 TOMORROW_SHORT = N_("Reminder: appointment {ref} tomorrow at {time}, {centre}. "
                     "Show this SMS at the gate.")  # fmt: skip
-NUMBERED = N_("Reminder {number} of {total}:")
 
 
 FRESH_RECEIPT = timedelta(hours=12)  # a booking this recent has its receipt: no reminder
@@ -159,7 +158,7 @@ def _remind_page(work: Work, settings: Settings, due: list[Document], how: Remin
 
 def _remind(work: Work, document: Document, language: str, centre: str, how: Reminding) -> None:
     number, code = points_passed(document, how.now, how.days), verification_code()
-    body = uncollected_reminder(document, language, centre, (number, how.total))
+    body = waiting_text(language, document.kind, document.reference, centre, (number, how.total))
     stamp = int(document.status_changed_at.timestamp())
     queue_message(work, recipient=document.owner_phone, kind="reminder",
                   body=compose(language, body, code, how.dial), verification_code=code,
@@ -167,12 +166,3 @@ def _remind(work: Work, document: Document, language: str, centre: str, how: Rem
                   language=language, document_id=document.id)  # fmt: skip
     # A catch-up sends only the latest due reminder; the ones before it are never sent.
     document.reminders_sent, document.updated_at = number, how.now
-
-
-def uncollected_reminder(
-    document: Document, lang: str, centre: str, count_of: tuple[int, int]
-) -> str:
-    """The body of reminder `number` of `total`: the ready notice's own sentence, numbered."""
-    number, total = count_of
-    ready = status_text(lang, document.kind, document.status, document.reference, centre)
-    return f"{say(lang, NUMBERED, number=number, total=total)} {ready}"

@@ -40,6 +40,21 @@ OTHER = {
     "REJECTED": N_("Application {ref}: not approved. Visit {centre} or call 1919."),
     "COLLECTED": N_("Application {ref}: already collected. If not by you, call 1919."),
 }
+# What is still waiting, for reminders: shorter than the notice, so each stays one SMS part.
+WAITING = {
+    "ID_CARD": N_("Reminder {number}/{total}: your ID card {ref} is still waiting at {centre}. "
+                  "FREE."),
+    "BIRTH_CERTIFICATE": N_("Reminder {number}/{total}: your birth certificate {ref} is still "
+                            "waiting at {centre}. FREE."),
+    "DEATH_CERTIFICATE": N_("Reminder {number}/{total}: the death certificate {ref} is still "
+                            "waiting at {centre}. FREE."),
+    "DRIVING_LICENCE": N_("Reminder {number}/{total}: your driving licence {ref} is still "
+                          "waiting at {centre}. FREE."),
+    "PASSPORT": N_("Reminder {number}/{total}: your passport {ref} is still waiting at "
+                   "{centre}. FREE."),
+    "GOOD_CONDUCT": N_("Reminder {number}/{total}: your good conduct certificate {ref} is on "
+                       "eCitizen. Download it, FREE."),
+}  # fmt: skip
 READY_STATUSES = ("READY_FOR_COLLECTION", "AVAILABLE_ON_ECITIZEN")
 
 
@@ -62,6 +77,13 @@ def sentence(kind: str, status: str) -> str:
     if status == "READY_FOR_COLLECTION":
         return READY.get(kind, READY["ID_CARD"])
     return OTHER.get(status, OTHER["PROCESSING"])
+
+
+def waiting_text(lang: str, kind: str, ref: str, centre: str, count_of: tuple[int, int]) -> str:
+    """Reminder `number` of `total` that a document still waits for its owner."""
+    number, total = count_of
+    text = WAITING.get(kind, WAITING["ID_CARD"])
+    return say(lang, text, number=number, total=total, ref=ref, centre=centre or "Huduma")
 
 
 def kind_name(lang: str, kind: str) -> str:

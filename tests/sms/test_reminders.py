@@ -123,7 +123,7 @@ def test_a_document_long_ready_gets_one_reminder_for_the_latest_point(app, db_se
     for minutes in (0, 10, 20):  # three runs of the job, ten minutes apart
         _run(app, db_session, 25, minutes)
     bodies = _bodies(db_session)
-    assert len(bodies) == 1 and "Reminder 2 of 2" in bodies[0], bodies
+    assert len(bodies) == 1 and "Reminder 2/2" in bodies[0], bodies
 
 
 def test_a_late_ready_update_waits_days_before_any_reminder(app, db_session):
