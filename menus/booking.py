@@ -6,6 +6,9 @@ booked first, and a caller may type a county's first letters instead of paging.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from menus.booking_confirm import PROOF, proof_of
 from menus.common import GONE, listing
 from menus.context import HopContext, HopTurn
 from services import bookings, catalogue, returning
@@ -41,7 +44,11 @@ def _service_handle(turn: HopTurn, text: str) -> Outcome:
     if turn.state.values == [MINE]:
         return Go("mine.list") if turn.picked(text) == MINE else Invalid()
     assert SERVICES.handle is not None
-    return SERVICES.handle(turn, text)
+    outcome = SERVICES.handle(turn, text)
+    if isinstance(outcome, Go) and "service" in outcome.data:
+        shown = proof_of(turn, outcome.data["service"]).value
+        return replace(outcome, data={**outcome.data, PROOF: shown})
+    return outcome
 
 
 def _services(turn: HopTurn) -> list[tuple[str, str]]:

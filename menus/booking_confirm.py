@@ -40,6 +40,7 @@ REFUSALS = {
     "same_day": N_("You already have this service booked that day."),
 }
 REUSED = "idr"  # set when the number shown came from an earlier booking
+PROOF = "proof"  # what the caller shows for the chosen service
 
 
 def replaces(turn: HopTurn) -> int | None:
@@ -51,8 +52,14 @@ def replaces(turn: HopTurn) -> int | None:
 
 
 def proof(turn: HopTurn) -> Proof:
-    """What the caller shows for the chosen service."""
-    hop, chosen = turn.ctx, int(turn.data.get("service", "0") or 0)
+    """What the caller shows for the chosen service (noted when it was chosen)."""
+    noted = turn.data.get(PROOF, "")
+    return Proof(noted) if noted in set(Proof) else proof_of(turn, turn.data.get("service", "0"))
+
+
+def proof_of(turn: HopTurn, service: str) -> Proof:
+    """What the caller shows for `service`, from the (cached) list of services."""
+    hop, chosen = turn.ctx, int(service or 0)
     found = hop.read(lambda db: catalogue.services(db, hop.catalogue()))
     code = next((option.code for option in found if option.id == chosen), "")
     return bookings.proof_for(code)

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from menus.booking_confirm import after_slot, replaces
-from menus.common import GONE, day_text, when_text
+from menus.common import day_text, when_text
 from menus.context import HopContext, HopTurn
 from models import Slot
 from services import bookings
@@ -46,9 +46,7 @@ def _day_handle(turn: HopTurn, text: str) -> Outcome:
         return Invalid()
     if value.startswith(EARLIEST):
         return _slot_chosen(turn, value.removeprefix(EARLIEST))
-    if not _free_on(turn, date.fromisoformat(value)):
-        return Again(GONE)
-    return Go("book.time", {"day": value})
+    return Go("book.time", {"day": value})  # a day taken since says so, with a way back
 
 
 def _free_on(turn: HopTurn, day: date) -> list[Slot]:
