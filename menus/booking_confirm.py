@@ -19,7 +19,7 @@ from identifiers.numbers import (
 from menus.common import hop_key, notice, when_text
 from menus.context import HopContext, HopTurn
 from models import Booking
-from services import bookings, catalogue, returning
+from services import appointments, bookings, catalogue, returning
 from services.bookings import Proof
 from services.promises import defer_booking
 from sms.receipts import Receipt, queue_receipt
@@ -96,7 +96,7 @@ def _birth_handle(turn: HopTurn, text: str) -> Outcome:
         return Invalid(N_("A birth certificate number is 5 to 14 letters and digits."))
 
 
-def summary(turn: HopTurn, seat: bookings.Seat) -> dict[str, str]:
+def summary(turn: HopTurn, seat: appointments.Seat) -> dict[str, str]:
     """Return the values a booking screen shows."""
     lang = turn.state.lang
     return {
@@ -108,7 +108,7 @@ def summary(turn: HopTurn, seat: bookings.Seat) -> dict[str, str]:
 
 def _confirm_view(turn: HopTurn) -> View:
     slot_id = int(turn.data.get("slot", "0") or 0)
-    seat = turn.ctx.read(lambda db: bookings.seat(db, slot_id))
+    seat = turn.ctx.read(lambda db: appointments.seat(db, slot_id))
     if seat is None:
         return View(turn.t(N_("That time is no longer available.")), end=True)
     kind = proof(turn)
