@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from menus.booking_confirm import PROOF, proof_of
+from menus.booking_confirm import PROOF, REFUSALS, proof_of
 from menus.common import GONE, listing
 from menus.context import HopContext, HopTurn
 from services import bookings, catalogue, returning
@@ -17,7 +17,7 @@ from words.i18n import N_
 
 MINE = "mine"
 LAST = "last:"  # the value of the "same centre as last time" option
-TOO_MANY = N_("You already have {limit} upcoming appointments. Cancel one first.")
+TOO_MANY = REFUSALS["too_many"]
 NO_COUNTY = N_("No county starts with that. Type its first letters or choose a number.")
 
 

@@ -92,7 +92,7 @@ def test_notice_is_in_the_owners_language(client, key, db_session):
     db_session.commit()
     _post(client, key, [_update()])
     notice = _notices(db_session)[0]
-    assert notice.body.startswith("HUDUMA: Kitambulisho chako HK-ID-482913 kiko tayari")
+    assert notice.body.startswith("HUDUMA: Kitambulisho HK-ID-482913 kiko tayari kuchukuliwa")
     assert (notice.language, notice.encoding, notice.parts) == ("sw", "GSM-7", 1)
 
 
