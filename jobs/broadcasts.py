@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 
 
 def enqueue_fan_out(found: Runtime, broadcast_id: int, when: datetime | None = None) -> None:
-    """Enqueue the fan-out of a committed broadcast, now or at `when`."""
-    FAN_OUT.enqueue(found.queues, broadcast_id, at=when if when and when > utcnow() else None)
+    """Enqueue the fan-out of a committed broadcast, now or at `when` (one job per broadcast)."""
+    at = when if when and when > utcnow() else None
+    FAN_OUT.enqueue(found.queues, broadcast_id, job_id=f"fan-out-{broadcast_id}", at=at)
 
 
 def _deferred(found: Runtime, broadcast_id: int) -> datetime | None:
@@ -43,14 +44,12 @@ def fan_out(broadcast_id: int, found: Runtime | None = None) -> int:
         log.info("broadcast %s deferred to %s", broadcast_id, later.isoformat())
         enqueue_fan_out(found, broadcast_id, later)
         return 0
-    start: int | None = 0
-    batches = 0
-    while start is not None:
+    more, batches = True, 0
+    while more:
         with found.transaction() as work:
-            start = broadcasts.fan_out_batch(
+            more = broadcasts.fan_out_batch(
                 work,
                 broadcast_id,
-                start=start,
                 size=found.settings.sms_batch_size,
                 default_language=found.settings.default_language,
                 now=utcnow(),
@@ -58,6 +57,17 @@ def fan_out(broadcast_id: int, found: Runtime | None = None) -> int:
         batches += 1
     log.info("broadcast %s fanned out in %s batches", broadcast_id, batches)
     return batches
+
+
+def redrive(found: Runtime | None = None) -> int:
+    """Start again every fan-out that is owed and has stalled; return how many (periodic)."""
+    found = found or worker.runtime()
+    with found.session_factory() as session:
+        owed = broadcasts.owed_fan_outs(session, utcnow(), found.settings.broadcast_redrive_seconds)
+    for broadcast_id in owed:
+        log.warning("broadcast %s: fan-out stalled; starting it again", broadcast_id)
+        enqueue_fan_out(found, broadcast_id)
+    return len(owed)
 
 
 def finish(found: Runtime | None = None) -> int:

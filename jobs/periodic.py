@@ -19,20 +19,25 @@ MARKER = "periodic:next:"
 
 
 def _tasks() -> dict[str, Callable[[], object]]:
-    from jobs.broadcasts import finish
+    from jobs.broadcasts import finish, redrive
     from jobs.promises import sweep_promises
     from jobs.reminders import send_reminders
+    from jobs.retention import apply_retention
     from jobs.slots import open_slots
     from jobs.sms import sweep_outbox
+    from jobs.visits import sweep_no_shows
 
-    return {"sweep": sweep_outbox, "promises": sweep_promises, "reminders": send_reminders,
-            "slots": open_slots, "bulk": finish}  # fmt: skip
+    return {"sweep": sweep_outbox, "promises": sweep_promises, "fan-outs": redrive,
+            "reminders": send_reminders, "slots": open_slots, "bulk": finish,
+            "retention": apply_retention, "no-shows": sweep_no_shows}  # fmt: skip
 
 
 def interval(name: str, settings: Settings) -> float:
     """Seconds between runs of periodic task `name`."""
     sweeps = settings.sms_sweep_seconds
-    return {"sweep": sweeps, "promises": sweeps, "slots": 3600.0}.get(name, 600.0)
+    # Retention runs once a day, at midnight UTC (03:00 in Nairobi); no-shows every minute.
+    others = {"slots": 3600.0, "retention": 86400.0, "no-shows": 60.0}
+    return {"sweep": sweeps, "promises": sweeps, "fan-outs": sweeps, **others}.get(name, 600.0)
 
 
 def schedule_next(queues: Queues, name: str, every: float) -> str:

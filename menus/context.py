@@ -16,7 +16,7 @@ from models.work import Work
 from ops.runtime import Runtime
 from services import catalogue
 from ussd.engine import Turn
-from ussd.hop import Caller
+from ussd.hop import Caller, Reader
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ class HopContext:
 
     caller: Caller
     work: Work
-    reader: Session
+    reader: Reader
     redis: Redis
     settings: Settings
     _catalogue: str = ""
@@ -65,18 +65,19 @@ class HopContext:
         An autocommit read saves the BEGIN and COMMIT round trips; once this hop has opened a
         transaction, lookups join it so a hop never holds two connections.
         """
-        if self.db.in_transaction():
+        if self.work.opened and self.db.in_transaction():
             return lookup(self.db)
+        reader = self.reader()
         try:
-            return lookup(self.reader)
+            return lookup(reader)
         finally:
-            self.reader.commit()  # no round trip in autocommit: it only returns the connection
+            reader.commit()  # no round trip in autocommit: it only returns the connection
 
 
-def context_for(found: Runtime) -> Callable[[Caller, Work, Session], HopContext]:
+def context_for(found: Runtime) -> Callable[[Caller, Work, Reader], HopContext]:
     """Build each hop's context on this runtime's Redis and settings."""
 
-    def build(caller: Caller, work: Work, reader: Session) -> HopContext:
+    def build(caller: Caller, work: Work, reader: Reader) -> HopContext:
         return HopContext(caller, work, reader, found.redis, found.settings)
 
     return build

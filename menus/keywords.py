@@ -20,12 +20,12 @@ from models import InboundMessage
 from models.work import Work
 from services import status
 from sms import optouts
-from sms.keywords import Parsed, parse
+from sms.keywords import Parsed, ReplyHook, parse
 from sms.languages import languages
 from sms.outbox import queue_message
 from sms.ratelimit import allow_reply
 from sms.templates import compose, public_code
-from sms.tickets import SMS_HELP, open_ticket
+from sms.tickets import DATA_REQUEST, SMS_HELP, open_ticket
 from words.documents import kind_name, short_reference, status_text
 from words.i18n import N_, say
 
@@ -35,6 +35,8 @@ STOPPED = N_("You will get no more awareness SMS. Send START to get them again."
 STARTED = N_("Awareness SMS are back on. Send STOP to stop them.")
 NOT_FOUND = N_("No application {ref} found. Check the reference and try again, or call 1919.")
 OPEN = status.Gate.OPEN
+DATA_ASKED = N_("We got your request about your personal data. The contact centre will call you "
+                "back on this number.")  # fmt: skip
 SEVERAL = N_("{ref} is the number of: {kinds}. Send STATUS and the whole reference.")
 
 
@@ -55,8 +57,20 @@ class Inbound:
         return keyed_hash(self.message.phone, self.settings.secret_key)
 
 
-def respond(work: Work, redis: Redis, settings: Settings, message: InboundMessage) -> str:
-    """Act on an inbound SMS and queue the reply (rate-limited per number); return the action."""
+def respond(
+    work: Work,
+    redis: Redis,
+    settings: Settings,
+    message: InboundMessage,
+    hook: ReplyHook | None = None,
+) -> str:
+    """Act on an inbound SMS and queue the reply (rate-limited per number); return the action.
+
+    `hook` sees the text first (a visit's 1-5 rating): when it takes it, no keyword is read.
+    """
+    if hook is not None and hook(work, message.phone, message.text):
+        message.keyword, message.matched = "RATING", True
+        return "rating"
     parsed = parse(message.text)
     message.keyword, message.matched = parsed.keyword, parsed.action != "other"
     chosen = languages(work.session, [message.phone], settings.default_language)[message.phone]
@@ -120,10 +134,19 @@ def _help(inbound: Inbound) -> str:
     return say(inbound.lang, HELP)
 
 
+def _data(inbound: Inbound) -> str:
+    # Data Protection Act: a person at the contact centre calls back about access or erasure.
+    summary = "Asked by SMS about their personal data (a copy or erasure)"
+    message = inbound.message
+    open_ticket(inbound.work.session, DATA_REQUEST, message.phone, summary, inbound_id=message.id)
+    return say(inbound.lang, DATA_ASKED)
+
+
 ACTIONS: dict[str, Callable[[Inbound], str]] = {
     "status": _status,
     "stop": _stop,
     "start": _start,
     "help": _help,
+    "data": _data,
     "other": _help,  # unmatched texts stay for staff; the sender learns the keywords
 }

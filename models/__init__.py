@@ -17,8 +17,11 @@ from models.messaging import (
     OptOut,
 )
 from models.promises import Promise, PromiseStatus
+from models.retention import RetentionMark
+from models.sessions import RecoveryCode, StaffSession
 from models.staff import AgencyKey, AuditEvent, Role, StaffUser, Ticket
 from models.ussd import UssdSessionEvent
+from models.visits import Outcome, Visit, VisitStatus
 
 __all__ = [
     "Agency",
@@ -46,14 +49,20 @@ __all__ = [
     "MessageStatus",
     "OpeningHours",
     "OptOut",
+    "Outcome",
     "Promise",
     "PromiseStatus",
+    "RecoveryCode",
+    "RetentionMark",
     "Role",
     "Service",
     "Slot",
+    "StaffSession",
     "StaffUser",
     "Ticket",
     "UTCDateTime",
     "UssdSessionEvent",
+    "Visit",
+    "VisitStatus",
     "utcnow",
 ]

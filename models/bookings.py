@@ -33,7 +33,8 @@ class Booking(Base):
     language: Mapped[str] = mapped_column(String(2), default="en")
     id_number_masked: Mapped[str | None] = mapped_column(String(20))
     id_number_hash: Mapped[str | None] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(10), default="ussd")
+    channel: Mapped[str] = mapped_column(String(10), default="ussd")  # ussd, or desk by an agent
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]

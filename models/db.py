@@ -5,12 +5,34 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
+from psycopg import ClientCursor
 from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-WEB_CONNECT_SECONDS = 1.0  # a USSD hop must give up on a silent database well inside AT's 15 s
+from models.replica import ON_PRIMARY, Fallback, swap_primary_connections
+
+# Execution option of a lookup engine: the text sent before each statement, in the same message.
+LOOKUP_PREFIX = "lookup_prefix"
+
+
+@dataclass(frozen=True, slots=True)
+class Waits:
+    """How long a client waits on the database before it gives up, in seconds."""
+
+    connect: float = 1.0  # a new connection (psycopg rounds its own timeout up to 2 s)
+    tcp_user: float = 5.0  # data sent and not acknowledged (a network that drops packets)
+    keepalive_idle: float = 10.0  # then probes every 3 s, 3 times, on an idle connection
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSize:
+    """Connections an engine keeps open, and how many more it may open in a burst."""
+
+    size: int = 2
+    overflow: int = 2
 
 
 def make_engine(
@@ -19,32 +41,87 @@ def make_engine(
     pre_ping: bool = False,
     autocommit: bool = False,
     statement_seconds: float = 0.0,
+    waits: Waits = Waits(),
+    pool: PoolSize = PoolSize(),
+    fallback: Fallback | None = None,
 ) -> Engine:
     """Create a pooled engine tuned for the backend the URL names.
 
     `autocommit` engines serve lookups that write nothing (no BEGIN and COMMIT round trips).
     `statement_seconds` caps every statement (and, on SQLite, every wait for the write lock).
+    With a `fallback`, `url` is a read replica and connections go to the primary while it is down.
+    Nothing here needs a session of its own on the server: it runs behind PgBouncer's
+    transaction pooling (no prepared statements, no start-up options, caps per transaction).
     """
     if url.startswith("sqlite"):
         return _sqlite_engine(url, autocommit, statement_seconds)
+    ms = max(int(statement_seconds * 1000), 1) if statement_seconds else 0
+    connect_args = {**_libpq_waits(waits), "prepare_threshold": None}
     kwargs: dict[str, Any] = {
-        "connect_args": {"connect_timeout": 2},  # psycopg's floor; the bound below is shorter
+        "connect_args": connect_args,
         "hide_parameters": True,  # bound values hold phone and ID numbers: keep them out of logs
     }
-    ms = max(int(statement_seconds * 1000), 1) if statement_seconds else 0
     if autocommit:
         kwargs["isolation_level"] = "AUTOCOMMIT"
-        if ms:  # no transaction to scope a SET LOCAL to: the session default it is
-            kwargs["connect_args"]["options"] = f"-c statement_timeout={ms}"
+        kwargs["execution_options"] = {LOOKUP_PREFIX: _cap_text(ms)}
     # A web process does not ping on checkout: it costs a round trip on every hop. A connection
     # that died is detected on use, the pool is invalidated and that one request answers "busy".
-    kwargs.update(pool_size=10, max_overflow=20, pool_timeout=2, pool_recycle=1800,
-                  pool_pre_ping=pre_ping)  # fmt: skip
+    kwargs.update(pool_size=pool.size, max_overflow=pool.overflow, pool_timeout=2,
+                  pool_recycle=1800, pool_pre_ping=pre_ping)  # fmt: skip
     engine = create_engine(url, **kwargs)
-    _give_up_connecting_after(engine, WEB_CONNECT_SECONDS)
-    if ms and not autocommit:
+    primary = fallback.primary_params(engine, connect_args) if fallback else None
+    _connect_within(engine, waits.connect, fallback, primary)
+    if fallback is not None:
+        swap_primary_connections(engine, fallback)
+    if ms and autocommit:
+        _cap_each_statement(engine, _cap_text(ms))
+    elif ms:
         _cap_each_transaction(engine, ms)
     return engine
+
+
+def _libpq_waits(waits: Waits) -> dict[str, Any]:
+    """libpq's connection options that bound every wait on the socket."""
+    return {
+        "connect_timeout": max(2, int(waits.connect + 0.999)),
+        "keepalives": 1,
+        "keepalives_idle": max(1, int(waits.keepalive_idle)),
+        "keepalives_interval": 3,
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(waits.tcp_user * 1000),
+    }
+
+
+def _cap_text(ms: int) -> str:
+    return f"SET LOCAL statement_timeout = {ms}; " if ms else ""
+
+
+def _cap_each_statement(engine: Engine, cap: str) -> None:
+    """Send each statement of an autocommit engine behind `cap`, in one message.
+
+    Several statements in one simple-protocol message run as one implicit transaction, so the
+    SET LOCAL bounds the statement after it and nothing else: one round trip, pool-safe. Lookup
+    connections bind parameters on the client so that the message may hold both statements.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _client_side(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.cursor_factory = ClientCursor
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _prefix(
+        _conn: Any, cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool
+    ) -> tuple[str, Any]:
+        if many or not isinstance(cursor, ClientCursor):
+            return statement, parameters
+        return cap + statement, parameters
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _to_the_statement(
+        _conn: Any, cursor: Any, statement: str, _params: Any, _ctx: Any, _many: bool
+    ) -> None:
+        if statement.startswith(cap):
+            cursor.nextset()  # past the SET's empty result, to the statement's rows
 
 
 def _cap_each_transaction(engine: Engine, ms: int) -> None:
@@ -65,12 +142,16 @@ def cap_waits(session: Session, seconds: float) -> None:
         )  # fmt: skip
 
 
-def _give_up_connecting_after(engine: Engine, seconds: float) -> None:
-    """Fail a new connection after `seconds`: psycopg rounds any connect_timeout up to 2 s."""
+def _connect_within(
+    engine: Engine, seconds: float, fallback: Fallback | None, primary: dict[str, Any] | None
+) -> None:
+    """Fail a new connection after `seconds` (psycopg rounds any connect_timeout up to 2 s).
+
+    With a `fallback`, a connection the replica does not take is made to the `primary` instead.
+    """
     attempts = ThreadPoolExecutor(max_workers=4, thread_name_prefix="db-connect")
 
-    @event.listens_for(engine, "do_connect")
-    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    def dial(dialect: Any, cargs: Any, cparams: Any) -> Any:
         attempt = attempts.submit(dialect.connect, *cargs, **cparams)
         try:
             return attempt.result(timeout=seconds)
@@ -80,6 +161,22 @@ def _give_up_connecting_after(engine: Engine, seconds: float) -> None:
             raise dialect.loaded_dbapi.OperationalError(
                 f"no database connection within {seconds} s"
             ) from None
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        if fallback is None or primary is None:
+            return dial(dialect, cargs, cparams)
+        record.info[ON_PRIMARY] = False
+        if fallback.try_replica():
+            try:
+                connection = dial(dialect, cargs, cparams)
+            except dialect.loaded_dbapi.OperationalError as exc:
+                fallback.failed(exc)
+            else:
+                fallback.answered()
+                return connection
+        record.info[ON_PRIMARY] = True
+        return dial(dialect, (), primary)
 
 
 def _close_late_connection(attempt: Future[Any]) -> None:

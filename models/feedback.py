@@ -21,6 +21,7 @@ class Feedback(Base):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), unique=True)
     rating: Mapped[int]
     comment: Mapped[str | None] = mapped_column(String(160))
     channel: Mapped[str] = mapped_column(String(10), default="ussd")

@@ -4,8 +4,9 @@ A USSD status hop spends more CPU in the ORM session's execute machinery than in
 about 0.5 ms per lookup against 0.1 ms for the same SELECT on a pooled DB-API connection
 (PostgreSQL, this project's benchmark machine). A `FixedQuery` is a Core SELECT whose only
 variables are named bind parameters; it is compiled once per dialect. On a session of an
-autocommit engine with no transaction open it borrows a pooled connection, runs the SQL and
-returns it; anywhere else (a write session, an open transaction) it runs through the session,
+autocommit engine with no transaction open it borrows a pooled connection, runs the SQL (behind
+the engine's statement cap, in the same message: `models.db.LOOKUP_PREFIX`) and returns it;
+anywhere else (a write session, an open transaction) it runs through the session,
 so it sees the transaction's own changes exactly as any other query would.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy import Dialect, Engine, Select
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
-from models.db import AUTOCOMMIT_INFO
+from models.db import AUTOCOMMIT_INFO, LOOKUP_PREFIX
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,26 +58,40 @@ class FixedQuery:
         compiled = self.compiled(engine.dialect)
         values = {**compiled.defaults, **params}
         args: Any = values if compiled.names is None else [values[n] for n in compiled.names]
-        dbapi_error = engine.dialect.loaded_dbapi.Error
+        cap = engine.get_execution_options().get(LOOKUP_PREFIX, "")
+        return _run(engine, cap, compiled.sql, args)
+
+
+def _run(engine: Engine, cap: str, sql: str, args: Any) -> tuple[Any, ...] | None:
+    """Run `sql` behind `cap` on a pooled DB-API connection; return its first row."""
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        connection = engine.raw_connection()
+    except dbapi_error as exc:  # a new connection failed: report it as SQLAlchemy would
+        raise _wrapped(sql, exc, dbapi_error) from exc
+    try:
+        cursor = connection.cursor()
         try:
-            connection = engine.raw_connection()
-        except dbapi_error as exc:  # a new connection failed: report it as SQLAlchemy would
-            raise _wrapped(compiled.sql, exc, dbapi_error) from exc
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(compiled.sql, args)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        except dbapi_error as exc:
-            connection.invalidate(exc)  # rare: a fresh connection costs less than doubt
-            raise _wrapped(compiled.sql, exc, dbapi_error) from exc
+            cursor.execute(cap + sql, args)
+            if cap:
+                cursor.nextset()  # past the SET's empty result
+            row = cursor.fetchone()
         finally:
-            connection.close()  # back to the pool
-        return None if row is None else tuple(row)
+            cursor.close()
+    except dbapi_error as exc:
+        gone = engine.dialect.is_disconnect(exc, connection.dbapi_connection, None)
+        connection.invalidate(exc)  # rare: a fresh connection costs less than doubt
+        raise _wrapped(sql, exc, dbapi_error, gone) from exc
+    finally:
+        connection.close()  # back to the pool
+    return None if row is None else tuple(row)
 
 
-def _wrapped(sql: str, exc: Exception, base: type[Exception]) -> StatementError:
-    """The DBAPI error as the SQLAlchemy error callers catch, parameters hidden."""
-    return DBAPIError.instance(sql, None, exc, base, hide_parameters=True)
+def _wrapped(sql: str, exc: Exception, base: type[Exception], gone: bool = False) -> StatementError:
+    """The DBAPI error as the SQLAlchemy error callers catch, parameters hidden.
+
+    `gone`: the connection was lost, so the caller may run the work again on a fresh one.
+    """
+    return DBAPIError.instance(
+        sql, None, exc, base, hide_parameters=True, connection_invalidated=gone
+    )

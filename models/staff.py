@@ -28,11 +28,16 @@ class StaffUser(Base):
     full_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))  # a centre's own staff
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-factor sign-in: a secret with no enabled_at is an enrolment not yet confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AgencyKey(Base):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from typing import Protocol
@@ -46,19 +45,38 @@ class LeaveToSweepers:
 LEAVE_TO_SWEEPERS = LeaveToSweepers()
 
 
-@dataclass(slots=True)
 class Work:
-    """One transaction on `session`; hooks and outbox messages wait for its commit.
+    """One transaction; hooks, outbox messages and promises wait for its commit.
 
     Everything a request or job promises the outside world (an SMS, a job) is first a row in
-    this transaction and only then a hook: a rollback drops the hooks with the rows.
+    this transaction and only then a hook: a rollback drops the hooks with the rows. The session
+    opens on first use: a hop that reads nothing from the database pays nothing for it.
     """
 
-    session: Session
-    dispatch: Dispatch = LEAVE_TO_SWEEPERS
-    hooks: list[Hook] = field(default_factory=list)
-    messages: dict[Lane, list[int]] = field(default_factory=dict)
-    promises: list[int] = field(default_factory=list)
+    __slots__ = ("_open", "_session", "dispatch", "hooks", "messages", "promises")
+
+    def __init__(
+        self, session: Session | Callable[[], Session], dispatch: Dispatch = LEAVE_TO_SWEEPERS
+    ) -> None:
+        self._session = session if isinstance(session, Session) else None
+        self._open = None if isinstance(session, Session) else session
+        self.dispatch = dispatch
+        self.hooks: list[Hook] = []
+        self.messages: dict[Lane, list[int]] = {}
+        self.promises: list[int] = []
+
+    @property
+    def session(self) -> Session:
+        """The transaction's session (opened now if it was not yet)."""
+        if self._session is None:
+            assert self._open is not None
+            self._session = self._open()
+        return self._session
+
+    @property
+    def opened(self) -> bool:
+        """True once the session exists."""
+        return self._session is not None
 
     def after_commit(self, hook: Hook) -> None:
         """Run `hook` once this transaction has committed (never if it rolls back)."""
@@ -74,7 +92,8 @@ class Work:
 
     def commit(self) -> None:
         """Commit, then run what waited for it; a failing hook is logged, never raised."""
-        self.session.commit()
+        if self._session is not None:
+            self._session.commit()
         hooks, messages, promises = self.hooks, self.messages, self.promises
         self.forget()
         for lane, ids in messages.items():
@@ -86,13 +105,15 @@ class Work:
 
     def rollback(self) -> None:
         """Roll back and forget what waited for the commit."""
-        self.session.rollback()
+        if self._session is not None:
+            self._session.rollback()
         self.forget()
 
     def close(self) -> None:
         """Roll back anything uncommitted and release the connection."""
         self.forget()
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     def forget(self) -> None:
         """Drop what waited for a commit (it was run, or rolled back)."""

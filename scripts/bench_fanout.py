@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from config import load_settings
 from jobs.broadcasts import fan_out
 from models import Base, Broadcast, Message, StaffUser
-from ops.wiring import build_services
+from ops.runtime import build_runtime
 from services.audiences import Audience
 from services.broadcasts import compose
 
@@ -20,7 +20,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--recipients", type=int, default=20_000)
     args = parser.parse_args()
-    found = build_services(load_settings())
+    found = build_runtime(load_settings())
     Base.metadata.create_all(found.engine)
     phones = [f"+2547{n:08d}" for n in range(min(args.recipients, 200_000))]
     with found.session_factory.begin() as session:

@@ -224,27 +224,53 @@ def fan_out_batch(
     work: Work,
     broadcast_id: int,
     *,
-    start: int,
     size: int,
     default_language: str,
     now: datetime | None = None,
-) -> int | None:
-    """Queue one batch of a broadcast's messages; return where the next batch starts, or None."""
-    session = work.session
+) -> bool:
+    """Queue the next batch of a broadcast's messages where the last one stopped; True if more.
+
+    Where it stopped is kept with the broadcast, in this batch's transaction: a fan-out cut off
+    by a dead worker resumes there, and a batch run twice queues nothing twice (one key each).
+    """
+    session, now = work.session, now or utcnow()
     broadcast = session.get(Broadcast, broadcast_id, with_for_update=True)
     if broadcast is None or broadcast.status not in (S.APPROVED, S.SENDING):
-        return None
+        return False
+    if broadcast.audience.get("fanned_out"):
+        return False
     if broadcast.status == S.APPROVED:
-        _audit_start(session, broadcast, now or utcnow())
+        _audit_start(session, broadcast, now)
     broadcast.status = S.SENDING
+    start = int(broadcast.audience.get("next", 0))
     phones: list[str] = broadcast.audience["phones"][start : start + size]
     skip = blocked(session, phones, broadcast.message_class)
     langs = languages(session, phones, default_language)
     queue_messages(work, [_row(broadcast, p, lang) for p, lang in langs.items() if p not in skip])
-    if start + size < len(broadcast.audience["phones"]):
-        return start + size
-    broadcast.audience = {**broadcast.audience, "fanned_out": True}
-    return None
+    done = start + size >= len(broadcast.audience["phones"])
+    broadcast.audience = {**broadcast.audience, "next": start + size, "fanned_out": done,
+                          "progress_at": now.isoformat()}  # fmt: skip
+    return not done
+
+
+def owed_fan_outs(session: Session, now: datetime, quiet_after: float) -> list[int]:
+    """Broadcasts whose fan-out is owed and has made no progress for `quiet_after` seconds.
+
+    Their job was lost (every worker died, Redis was down at the approval click...): the database
+    says the fan-out is owed, so it is started again, resuming where it stopped.
+    """
+    query = select(Broadcast).where(Broadcast.status.in_((S.APPROVED, S.SENDING)))
+    owed = []
+    for broadcast in session.scalars(query.order_by(Broadcast.id)):
+        if broadcast.audience.get("fanned_out"):
+            continue
+        if broadcast.scheduled_for is not None and broadcast.scheduled_for > now:
+            continue
+        stamp = broadcast.audience.get("progress_at")
+        last = datetime.fromisoformat(stamp) if stamp else broadcast.approved_at
+        if (now - (last or broadcast.created_at)).total_seconds() >= quiet_after:
+            owed.append(broadcast.id)
+    return owed
 
 
 def _audit_start(session: Session, broadcast: Broadcast, now: datetime) -> None:

@@ -24,9 +24,9 @@ from identifiers.numbers import (
     validate_id_number,
 )
 from models import Centre, Document, DocumentEvent, DocumentKind, DocumentStatus, utcnow
+from models.bulk import among, insert_rows
 from models.work import Work
 from sms.notices import Transition, Voice, notifies, queue_notices
-from sms.outbox import among, insert_rows
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000

@@ -77,23 +77,39 @@ def authenticate(
     max_failures: int,
     lockout: timedelta,
 ) -> tuple[LoginResult, StaffUser | None]:
-    """Check a login; count failures and lock the account after `max_failures` in a row."""
+    """Check a password; count failures and lock the account after `max_failures` in a row."""
     user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
     if user is None:
         _hasher.hash(password)  # spend the same time as a real check: no username oracle
         return LoginResult.BAD_CREDENTIALS, None
-    if user.locked_until is not None and user.locked_until > now:
+    if locked(user, now):
         return LoginResult.LOCKED, user
     if not _password_matches(user, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until, user.failed_logins = now + lockout, 0
-            return LoginResult.LOCKED, user
-        return LoginResult.BAD_CREDENTIALS, user
+        return note_failure(user, now=now, max_failures=max_failures, lockout=lockout), user
     if not user.active:
         return LoginResult.INACTIVE, user
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     return LoginResult.OK, user
+
+
+def signed_in(user: StaffUser, now: datetime) -> None:
+    """Note a complete login (every factor passed): the failures in a row start again."""
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+
+
+def note_failure(
+    user: StaffUser, *, now: datetime, max_failures: int, lockout: timedelta
+) -> LoginResult:
+    """Count a wrong password or code; lock the account after `max_failures` in a row."""
+    user.failed_logins += 1
+    if user.failed_logins >= max_failures:
+        user.locked_until, user.failed_logins = now + lockout, 0
+        return LoginResult.LOCKED
+    return LoginResult.BAD_CREDENTIALS
+
+
+def locked(user: StaffUser, now: datetime) -> bool:
+    """True while the account-wide lock holds."""
+    return user.locked_until is not None and user.locked_until > now
 
 
 def update_user(session: Session, user: StaffUser, *, role: str, active: bool) -> None:
@@ -109,6 +125,15 @@ def set_password(user: StaffUser, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
     user.password_hash = hash_password(password)
+
+
+def change_password(user: StaffUser, current: str, new: str) -> None:
+    """Let staff replace their own password, given the current one."""
+    if not _password_matches(user, current):
+        raise AccountError("the current password is wrong")
+    if hmac.compare_digest(current, new):
+        raise AccountError("choose a password different from the current one")
+    set_password(user, new)
 
 
 def reset_password(user: StaffUser, password: str) -> None:

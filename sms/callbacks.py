@@ -13,7 +13,7 @@ from identifiers.numbers import InvalidPhone, mask_phone, normalise_phone
 from models import InboundMessage
 from models.work import Work
 from sms import optouts
-from sms.keywords import record_inbound
+from sms.keywords import REPLY_HOOK, ReplyHook, record_inbound
 from sms.reports import receive_report
 from web.auth import callback_authorised
 from web.requests import commit, db, runtime, work
@@ -21,8 +21,8 @@ from web.requests import commit, db, runtime, work
 bp = Blueprint("sms_callbacks", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)
 KEYWORDS = "sms_keywords"
-# Acts on an inbound SMS and queues the reply; returns the action it took.
-Responder = Callable[[Work, Redis, Settings, InboundMessage], str]
+# Acts on an inbound SMS (after the reply hook, if any) and queues the reply; returns the action.
+Responder = Callable[[Work, Redis, Settings, InboundMessage, ReplyHook | None], str]
 
 
 def install(app: Flask, responder: Responder) -> None:
@@ -53,7 +53,8 @@ def inbound() -> Response:
     if message is None:
         return jsonify(result="duplicate or ignored")
     found, respond = runtime(), current_app.extensions[KEYWORDS]
-    action = respond(work(), found.redis, found.settings, message)
+    hook = current_app.extensions.get(REPLY_HOOK)
+    action = respond(work(), found.redis, found.settings, message, hook)
     commit()
     log.info("inbound sms from %s: %s", mask_phone(message.phone), action)
     return jsonify(result=action)

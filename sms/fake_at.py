@@ -7,46 +7,28 @@ and counts every accepted message exactly (no counts to share between processes)
 from __future__ import annotations
 
 import argparse
-import asyncio
 import html
 import json
 import queue
-import socket
 import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs
 
 import requests
 
+from sms.fake_http import REASONS, Answer, FakeServer
 from sms.segments import count
 
 PRICE_PER_PART = 0.8
-MAX_HEAD = 64 * 1024
-MAX_BODY = 4 * 1024 * 1024
 STATUS_NAMES = {
     100: "Processed", 101: "Success", 102: "Queued", 401: "RiskHold", 402: "InvalidSenderId",
     403: "InvalidPhoneNumber", 404: "UnsupportedNumberType", 405: "InsufficientBalance",
     406: "UserInBlacklist", 407: "CouldNotRoute", 409: "DoNotDisturbRejection",
     500: "InternalServerError", 501: "GatewayError", 502: "RejectedByGateway",
 }  # fmt: skip
-REASONS = {
-    200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-    404: "Not Found", 411: "Length Required", 413: "Payload Too Large",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-}  # fmt: skip
-
-
-@dataclass(slots=True)
-class Answer:
-    """An HTTP answer: status, body and content type."""
-
-    status: int
-    body: bytes
-    content_type: str = "application/json"
 
 
 @dataclass
@@ -59,9 +41,35 @@ class Behaviour:
     delay: float = 0.0
     delay_calls: int = 0
     delay_until: float = 0.0
+    dribble: float = 0.0  # seconds between pieces of an answer, for the next dribble_calls
+    dribble_calls: int = 0
+    dribble_bytes: int = 4
     statuses: dict[str, int] = field(default_factory=dict)
     reports: dict[str, dict[str, str]] = field(default_factory=dict)
     empty_answer: str = ""
+    # How a call that is taken is answered: AT's JSON under an exact content type, unless told.
+    answer_status: int = 201
+    content_type: str = "application/json"
+    answer_body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How the fake treats one call: a failure status (0: none), a stall, the answer's form."""
+
+    failure: int
+    stall: float
+    empty: str
+    status: int
+    content_type: str
+    body: str
+    dribble: float
+    piece: int
+
+    def answer(self, payload: object) -> Answer:
+        """The answer to a call that was taken: `payload` as JSON, or the body it was told."""
+        body = self.body.encode() if self.body else json.dumps(payload).encode()
+        return Answer(self.status, body, self.content_type, self.dribble, self.piece)
 
 
 @dataclass
@@ -102,8 +110,8 @@ class FakeState:
                 "duplicates": accepted - len(self.per_number),
             }
 
-    def next_call(self) -> tuple[int, float, str]:
-        """Count a call; say which HTTP status to fail it with (0: none), the stall, any note."""
+    def next_call(self) -> Plan:
+        """Count a call and say how to treat it."""
         with self.lock:
             rules, now = self.behaviour, time.monotonic()
             self.calls += 1
@@ -111,7 +119,11 @@ class FakeState:
             rules.fail_calls = max(0, rules.fail_calls - 1)
             stall = rules.delay if rules.delay_calls > 0 or now < rules.delay_until else 0.0
             rules.delay_calls = max(0, rules.delay_calls - 1)
-            return (rules.fail_status if failing else 0), stall, rules.empty_answer
+            dribble = rules.dribble if rules.dribble_calls > 0 else 0.0
+            rules.dribble_calls = max(0, rules.dribble_calls - 1)
+            return Plan(rules.fail_status if failing else 0, stall, rules.empty_answer,
+                        rules.answer_status, rules.content_type, rules.answer_body, dribble,
+                        rules.dribble_bytes)  # fmt: skip
 
     def accept(self, numbers: list[str], text: str, sender: str) -> list[dict[str, Any]]:
         """Record the numbers AT would send `text` to and build its per-recipient answer."""
@@ -145,10 +157,16 @@ def _apply_orders(rules: Behaviour, orders: dict[str, Any], now: float) -> None:
     rules.delay_calls = int(orders.get("delay_calls", rules.delay_calls))
     if "delay_seconds" in orders:
         rules.delay_until = now + float(orders["delay_seconds"])
+    rules.dribble = float(orders.get("dribble", rules.dribble))
+    rules.dribble_calls = int(orders.get("dribble_calls", rules.dribble_calls))
+    rules.dribble_bytes = max(1, int(orders.get("dribble_bytes", rules.dribble_bytes)))
     rules.statuses.update({k: int(v) for k, v in orders.get("statuses", {}).items()})
     for number, report in orders.get("reports", {}).items():
         rules.reports[number] = {str(k): str(v) for k, v in report.items()}
     rules.empty_answer = str(orders.get("empty_answer", rules.empty_answer) or "")
+    rules.answer_status = int(orders.get("answer_status", rules.answer_status))
+    rules.content_type = str(orders.get("content_type", rules.content_type))
+    rules.answer_body = str(orders.get("answer_body", rules.answer_body) or "")
 
 
 def _recipient(number: str, code: int, cost: str, message_id: str) -> dict[str, Any]:
@@ -165,6 +183,11 @@ class FakeAT:
         self.reports: queue.Queue[dict[str, str]] = queue.Queue()
         threading.Thread(target=self._post_reports, daemon=True).start()
 
+    def connected(self) -> None:
+        """Count a new client connection."""
+        with self.state.lock:
+            self.state.connections += 1
+
     def respond(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[Answer, float]:
@@ -173,23 +196,35 @@ class FakeAT:
         if method == "POST" and path.endswith("/messaging"):
             return self.messaging(headers, body)
         if method == "POST" and path == "/control":
-            self.state.control(_json_object(body))
-            return _json(self.state.stats(), 200), 0.0
+            return self.control(body), 0.0
         if path == "/stats":
             return _json(self.state.stats(), 200), 0.0
         if path == "/inbox":
             return Answer(200, self.inbox_page().encode(), "text/html; charset=utf-8"), 0.0
         return Answer(404, b"not found", "text/plain"), 0.0
 
+    def control(self, body: bytes) -> Answer:
+        """Apply the orders in a JSON body; a bad order changes nothing and is a 400."""
+        orders = _json_object(body)
+        try:
+            _apply_orders(Behaviour(), orders, time.monotonic())  # check every order first
+        except (TypeError, ValueError, AttributeError) as exc:
+            return Answer(400, f"bad order: {exc}".encode(), "text/plain")
+        self.state.control(orders)
+        return _json(self.state.stats(), 200)
+
     def messaging(self, headers: dict[str, str], body: bytes) -> tuple[Answer, float]:
         """Behave like POST /version1/messaging."""
         if not headers.get("apikey"):
             return Answer(401, b"The supplied authentication is invalid", "text/plain"), 0.0
-        failure, stall, empty = self.state.next_call()
-        if failure:
-            return Answer(failure, REASONS.get(failure, "Error").encode(), "text/plain"), stall
-        if empty:
-            return _json({"SMSMessageData": {"Message": empty, "Recipients": []}}, 201), stall
+        plan = self.state.next_call()
+        if plan.failure:
+            failed = Answer(plan.failure, REASONS.get(plan.failure, "Error").encode(), "text/plain")
+            return failed, plan.stall
+        if plan.empty:
+            return plan.answer(
+                {"SMSMessageData": {"Message": plan.empty, "Recipients": []}}
+            ), plan.stall
         form = parse_qs(body.decode("utf-8", "replace"))
         numbers = [n for n in form.get("to", [""])[0].split(",") if n]
         text = form.get("message", [""])[0]
@@ -199,7 +234,7 @@ class FakeAT:
         sent = sum(1 for r in rows if r["statusCode"] < 200)
         total = sum(float(r["cost"].split()[-1]) for r in rows)
         note = f"Sent to {sent}/{len(rows)} Total Cost: KES {total:.4f}"
-        return _json({"SMSMessageData": {"Message": note, "Recipients": rows}}, 201), stall
+        return plan.answer({"SMSMessageData": {"Message": note, "Recipients": rows}}), plan.stall
 
     def _queue_reports(self, rows: list[dict[str, Any]]) -> None:
         if not self.state.callback_url:
@@ -253,158 +288,7 @@ def _json(payload: object, status: int) -> Answer:
     return Answer(status, json.dumps(payload).encode())
 
 
-def _head(status: int, content_type: str, length: int, keep_alive: bool) -> bytes:
-    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}",
-             f"Content-Type: {content_type}", f"Content-Length: {length}"]  # fmt: skip
-    if not keep_alive:
-        lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
-    """Split a request head into method, target, version and lower-cased headers."""
-    lines = raw.decode("latin-1").split("\r\n")
-    method, target, version = lines[0].split(" ", 2)
-    headers = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    return method.upper(), target, version.strip().upper(), headers
-
-
-def keeps_alive(version: str, headers: dict[str, str]) -> bool:
-    """HTTP/1.1 keeps the connection unless told not to; HTTP/1.0 only when asked."""
-    connection = headers.get("connection", "").lower()
-    if version == "HTTP/1.1":
-        return connection != "close"
-    return connection == "keep-alive"
-
-
-class Connection(asyncio.Protocol):
-    """One client connection: parse requests in order, answer each (HTTP/1.1 keep-alive)."""
-
-    def __init__(self, server: FakeServer) -> None:
-        self.server = server
-        self.buffer = bytearray()
-        self.transport: asyncio.Transport | None = None
-        self.holding = False  # an answer held back (a stall): later requests wait their turn
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        with self.server.app.state.lock:
-            self.server.app.state.connections += 1
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if not self.holding:
-            self.process()
-
-    def process(self) -> None:
-        """Answer every complete request in the buffer, stopping at a held-back answer."""
-        while self.transport is not None and not self.transport.is_closing():
-            request = self.next_request()
-            if request is None:
-                return
-            answer, stall, alive = request
-            if stall > 0:
-                self.holding = True
-                loop = asyncio.get_running_loop()
-                loop.call_later(stall, self.release, answer, alive)
-                return
-            self.send(answer, alive)
-
-    def next_request(self) -> tuple[Answer, float, bool] | None:
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self.buffer) > MAX_HEAD:
-                self.send(Answer(431, b"head too large", "text/plain"), False)
-            return None
-        try:
-            method, target, version, headers = parse_head(bytes(self.buffer[:end]))
-            length = int(headers.get("content-length") or 0)
-        except ValueError:
-            self.send(Answer(400, b"bad request", "text/plain"), False)
-            return None
-        if "transfer-encoding" in headers or not 0 <= length <= MAX_BODY:
-            self.send(Answer(411, b"send a Content-Length under 4 MB", "text/plain"), False)
-            return None
-        if len(self.buffer) < end + 4 + length:
-            return None
-        body = bytes(self.buffer[end + 4 : end + 4 + length])
-        del self.buffer[: end + 4 + length]
-        answer, stall = self.server.app.respond(method, target, headers, body)
-        return answer, stall, keeps_alive(version, headers)
-
-    def release(self, answer: Answer, alive: bool) -> None:
-        """Send a held-back answer, then go on with what arrived meanwhile."""
-        self.holding = False
-        self.send(answer, alive)
-        self.process()
-
-    def send(self, answer: Answer, alive: bool) -> None:
-        if self.transport is None or self.transport.is_closing():
-            return  # the client gave up waiting (a timeout): nothing to answer
-        head = _head(answer.status, answer.content_type, len(answer.body), alive)
-        self.transport.write(head + answer.body)
-        if not alive:
-            self.transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
-
-
-class FakeServer:
-    """Serve a FakeAT on a socket bound at construction (port 0 picks a free one)."""
-
-    def __init__(self, app: FakeAT, host: str, port: int) -> None:
-        self.app = app
-        self.socket = socket.create_server((host, port), backlog=1024, reuse_port=False)
-        self.server_port: int = self.socket.getsockname()[1]
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._entered, self._running = threading.Event(), threading.Event()
-        self._halt, self._stopped = threading.Event(), threading.Event()
-
-    def serve_forever(self) -> None:
-        """Answer requests until `shutdown` is called."""
-        self._entered.set()
-        try:
-            if not self._halt.is_set():
-                asyncio.run(self._serve())
-        finally:
-            self._running.set()
-            self._stopped.set()
-
-    async def _serve(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        try:
-            server = await self._loop.create_server(lambda: Connection(self), sock=self.socket)
-        finally:
-            self._running.set()
-        async with server:
-            if not self._halt.is_set():
-                await self._stop.wait()
-
-    def shutdown(self) -> None:
-        """Stop serving and wait for the loop to end (call from another thread)."""
-        self._halt.set()
-        if not self._entered.is_set():
-            return
-        self._running.wait(timeout=10)
-        if self._loop is not None and self._stop is not None and not self._stopped.is_set():
-            try:
-                self._loop.call_soon_threadsafe(self._stop.set)
-            except RuntimeError:
-                pass  # the loop has just finished by itself
-        self._stopped.wait(timeout=10)
-
-    def server_close(self) -> None:
-        """Close the listening socket."""
-        self.socket.close()
-
-
-def serve(port: int, host: str = "127.0.0.1", callback_url: str = "") -> FakeServer:
+def serve(port: int, host: str = "127.0.0.1", callback_url: str = "") -> FakeServer[FakeAT]:
     """Build a server for a new fake (port 0 picks a free one); call serve_forever to run it."""
     app = FakeAT()
     app.state.callback_url = callback_url

@@ -1,11 +1,12 @@
 """Inbound SMS: store each once, and read its keyword (English or Kiswahili) and argument.
 
-The words are here, in KEYWORDS; what each action answers is in menus/keywords.py.
+The words are here, in KEYWORDS (STATUS/HALI, STOP/ACHA, START/ANZA, HELP/MSAADA, DATA); what
+each action answers is in menus/keywords.py (ACTIONS).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,13 +15,18 @@ from sqlalchemy.orm import Session
 
 from identifiers.numbers import InvalidPhone, normalise_phone
 from models import InboundMessage
+from models.work import Work
 
 KEYWORDS = {
     "STATUS": ("status", "en"), "HALI": ("status", "sw"),
     "STOP": ("stop", "en"), "ACHA": ("stop", "sw"), "STOPALL": ("stop", "en"),
     "START": ("start", None), "ANZA": ("start", "sw"),
     "HELP": ("help", "en"), "MSAADA": ("help", "sw"),
+    "DATA": ("data", None), "PRIVACY": ("data", "en"), "FARAGHA": ("data", "sw"),
 }  # fmt: skip
+# A check that runs before the keywords (a visit's 1-5 rating reply); the app installs it here.
+REPLY_HOOK = "huduma.sms_reply_hook"
+ReplyHook = Callable[[Work, str, str], bool]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import LanguagePreference, utcnow
+from models.bulk import among
 from models.fixed import FixedQuery
-from sms.outbox import among
 from sms.templates import language_of
 
 CHUNK = 5000  # numbers per query: SQLite caps the parameters of one statement

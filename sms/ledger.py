@@ -6,10 +6,11 @@ messages costs a few statements on one connection, not a compile or a round trip
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cache
+from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -33,9 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from config import Settings
 from models import Booking, Broadcast, Document, Message, MessageStatus
-from sms.sender import FAILED, SENT, Outcome
 
 S = MessageStatus
 MESSAGES = cast(Table, Message.__table__)
@@ -47,6 +46,7 @@ OUTCOME_COLUMNS = ("status", "at_message_id", "cost", "sent_at", "last_error", "
 ARRAY_TYPES = {"status": String, "at_message_id": String, "cost": Numeric, "sent_at": DateTime,
                "last_error": String, "failure_reason": String, "next_attempt_at": DateTime,
                "encoding": String, "parts": Integer}  # fmt: skip
+TIMES = {"sent_at", "next_attempt_at"}
 # One statement writes every outcome of a group; the claim (status and lease end) must hold.
 PG_WRITE = f"""
 UPDATE messages AS m SET {", ".join(f"{c} = v.{c}" for c in OUTCOME_COLUMNS)}
@@ -55,6 +55,50 @@ FROM unnest(:m_id, {", ".join(f":{c}_v" for c in OUTCOME_COLUMNS)}, :m_lease)
 WHERE m.id = v.id AND m.status = 'sending' AND m.next_attempt_at = v.lease
 RETURNING m.id
 """
+
+
+@dataclass(frozen=True, slots=True)
+class DueMessage:
+    """A message still waiting and due, with what decides whether it goes out now."""
+
+    id: int
+    recipient: str
+    body: str
+    language: str
+    message_class: str
+    created_at: datetime
+    attempts: int
+    kind: str
+    broadcast_status: str | None
+    document_status: str | None
+    booking_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """The verdict written on a message that is not sent now (cancelled, suppressed...)."""
+
+    message_id: int
+    status: MessageStatus
+    failure_reason: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Every column one outcome writes, and the claim (lease end) it is written under."""
+
+    message_id: int
+    lease_end: datetime | None
+    encoding: str
+    parts: int
+    status: MessageStatus
+    at_message_id: str | None = None
+    cost: Decimal | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
+    failure_reason: str | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +168,21 @@ def of(conn: Connection) -> Statements:
     return statements(conn.dialect.name)
 
 
-def due_rows(conn: Connection, ids: list[int], now: datetime) -> list[Any]:
+def due_rows(conn: Connection, ids: list[int], now: datetime) -> list[DueMessage]:
     """The messages among `ids` still waiting and due, with their broadcast's status."""
-    return list(conn.execute(of(conn).due, {"ids": ids, "now": now}).all())
+    return [DueMessage(*row) for row in conn.execute(of(conn).due, {"ids": ids, "now": now})]
 
 
-def settle(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Write the verdicts of messages that will not be sent now (cancelled, suppressed...)."""
-    if rows:
-        conn.execute(of(conn).settle, rows)
+def settle(conn: Connection, settlements: list[Settlement]) -> None:
+    """Write the verdicts of messages that will not be sent now."""
+    if settlements:
+        conn.execute(of(conn).settle, [_settle_params(s) for s in settlements])
+
+
+def _settle_params(settlement: Settlement) -> dict[str, Any]:
+    return {"m_id": settlement.message_id, "status_v": settlement.status,
+            "failure_reason_v": settlement.failure_reason,
+            "next_attempt_at_v": settlement.next_attempt_at}  # fmt: skip
 
 
 def claim(conn: Connection, ids: list[int], now: datetime, lease_end: datetime) -> dict[int, int]:
@@ -146,20 +196,35 @@ def put_back(conn: Connection, ids: list[int], soon: datetime) -> None:
     conn.execute(of(conn).put_back, {"ids": ids, "soon": soon})
 
 
-def write(conn: Connection, rows: list[dict[str, Any]]) -> set[int]:
-    """Write outcomes (rows from `outcome_values`) whose claim still holds; return their ids."""
-    if not rows:
+def write(conn: Connection, records: list[Record]) -> set[int]:
+    """Write the records whose claim still holds; return their message ids."""
+    if not records:
         return set()
     if conn.dialect.name == "postgresql":
-        columns = {key: [_naive(row[key]) for row in rows] for key in rows[0]}
-        return set(conn.scalars(of(conn).pg_write, columns))
+        return set(conn.scalars(of(conn).pg_write, _pg_columns(records)))
     # Elsewhere: lock-free but single-writer; read which claims hold, then write those.
-    ids = sorted(row["m_id"] for row in rows)
+    ids = sorted(record.message_id for record in records)
     held = {row.id: row.next_attempt_at for row in conn.execute(of(conn).held, {"ids": ids})}
-    keep = [row for row in rows if held.get(row["m_id"]) == row["m_lease"]]
+    keep = [record for record in records if held.get(record.message_id) == record.lease_end]
     if keep:
-        conn.execute(of(conn).outcome, keep)
-    return {row["m_id"] for row in keep}
+        conn.execute(of(conn).outcome, [_outcome_params(record) for record in keep])
+    return {record.message_id for record in keep}
+
+
+def _outcome_params(record: Record) -> dict[str, Any]:
+    params = {f"{name}_v": getattr(record, name) for name in OUTCOME_COLUMNS}
+    params.update(m_id=record.message_id, m_lease=record.lease_end)
+    return params
+
+
+def _pg_columns(records: list[Record]) -> dict[str, list[Any]]:
+    # One array per column: the statement unnests them into rows.
+    columns = {"m_id": [record.message_id for record in records],
+               "m_lease": [_naive(record.lease_end) for record in records]}  # fmt: skip
+    for name in OUTCOME_COLUMNS:
+        values = list(map(attrgetter(name), records))
+        columns[f"{name}_v"] = [_naive(v) for v in values] if name in TIMES else values
+    return columns
 
 
 def _naive(value: Any) -> Any:
@@ -167,30 +232,3 @@ def _naive(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None)
     return value
-
-
-def outcome_values(
-    settings: Settings, created_at: datetime, attempts: int, outcome: Outcome, now: datetime
-) -> dict[str, Any]:
-    """The columns to write for one outcome (every column, so one statement writes many)."""
-    values: dict[str, Any] = dict.fromkeys(name + "_v" for name in OUTCOME_COLUMNS)
-    if outcome.result == SENT:
-        values.update(status_v=S.SENT, at_message_id_v=outcome.at_message_id,
-                      cost_v=outcome.cost, sent_at_v=now)  # fmt: skip
-        return values
-    error = f"{outcome.reason}: {outcome.error or ''}"[:200]
-    expired = now - created_at > timedelta(hours=settings.sms_retry_hours)
-    if outcome.result == FAILED or expired:
-        reason = outcome.reason if outcome.result == FAILED else f"RetryExpired: {outcome.reason}"
-        values.update(status_v=S.FAILED, failure_reason_v=(reason or "")[:60], last_error_v=error)
-        return values
-    delay = backoff(settings, attempts)
-    values.update(status_v=S.QUEUED, last_error_v=error,
-                  next_attempt_at_v=now + timedelta(seconds=delay))  # fmt: skip
-    return values
-
-
-def backoff(settings: Settings, attempts: int) -> float:
-    """Exponential backoff with jitter: base * 2^(n-1), capped, times 0.5-1.0."""
-    grown = settings.sms_retry_base_seconds * 2.0 ** max(0, attempts - 1)
-    return float(min(grown, settings.sms_retry_max_seconds) * random.uniform(0.5, 1.0))

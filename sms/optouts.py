@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models import MessageClass, OptOut, utcnow
-from sms.outbox import among, dialect_of
+from models.bulk import among, dialect_of
 
 BLACKLIST = "blacklist"
 STOP = "stop"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import re
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, Protocol
 
 import requests
@@ -18,12 +20,11 @@ from africastalking.Service import AfricasTalkingException, validate_phone
 from africastalking.SMS import SMSService
 
 from config import Settings
+from ops.deadlines import Watchdog
+from sms.deadline import watched_session, within
 
 log = logging.getLogger(__name__)
 
-SENT = "sent"
-FAILED = "failed"
-RETRY = "retry"
 ACCEPTED = {100: "Processed", 101: "Sent", 102: "Queued"}
 PERMANENT = {
     401: "RiskHold",
@@ -39,13 +40,25 @@ TRANSIENT = {500: "InternalServerError", 501: "GatewayError", 502: "RejectedByGa
 BLACKLISTED = 406
 BAD_KEY = {401, 403}
 BAD_KEY_LOG_SECONDS = 60.0
+CONNECT_TIMEOUT = 3.05
+UNREADABLE = "SentUnconfirmed"
+
+
+class Result(StrEnum):
+    """What a call's answer means for one recipient."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    RETRY = "retry"
+    # A 2xx that does not say what AT did: it may have taken the message, so never resend it.
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What happened to one recipient of one API call."""
 
-    result: str
+    result: Result
     reason: str | None = None
     at_message_id: str | None = None
     cost: Decimal | None = None
@@ -60,20 +73,31 @@ class Sender(Protocol):
 
 
 class PooledSMSService(SMSService):  # type: ignore[misc]
-    """The SDK's SMS service over keep-alive HTTP sessions, one per concurrent call."""
+    """The SDK's SMS service over keep-alive HTTP sessions, one per concurrent call.
 
-    def __init__(self, username: str, api_key: str, base_url: str = "") -> None:
+    Each call has `deadline` seconds in all, however slowly its answer arrives.
+    """
+
+    def __init__(
+        self, username: str, api_key: str, base_url: str = "", deadline: float = 10.0
+    ) -> None:
         super().__init__(username, api_key)
         if base_url:
             # The SDK has no public override; it reads both attributes on every call.
             self._baseUrl = base_url
             self._contentUrl = base_url
+        self.deadline = deadline
+        self._watchdog = Watchdog("sms-deadlines")
         self._sessions: queue.LifoQueue[requests.Session] = queue.LifoQueue()
         self._local = threading.local()
 
     def last_status(self) -> int | None:
         """The HTTP status of this thread's last call."""
         return getattr(self._local, "status", None)
+
+    def last_content_type(self) -> str:
+        """The Content-Type of this thread's last answer."""
+        return str(getattr(self._local, "content_type", None) or "")
 
     @contextmanager
     def _session(self) -> Iterator[requests.Session]:
@@ -87,7 +111,7 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
             self._sessions.put(session)
 
     def _new_session(self) -> requests.Session:
-        session = requests.Session()
+        session = watched_session()
         # Read proxies and CA settings from the environment once, not on every call.
         found = session.merge_environment_settings(self._baseUrl, {}, None, None, None)
         session.proxies, session.verify = found["proxies"], found["verify"]
@@ -101,23 +125,28 @@ class PooledSMSService(SMSService):  # type: ignore[misc]
         data: dict[str, Any],
         params: Any,
         callback: object = None,
-        timeout: tuple[float, float] | float = (3.05, 9.05),
+        timeout: object = None,
     ) -> requests.Response:
-        self._local.status = None
+        self._local.status = self._local.content_type = None
         # A request prepared here skips the session's per-call merging of settings and hooks;
         # AT answers the POST itself, so no redirect is followed (nor should a key be resent).
         request = requests.PreparedRequest()
         request.prepare(method="POST", url=url, headers=headers, data=data, params=params)
-        with self._session() as session:
-            response = session.send(request, timeout=timeout, allow_redirects=False)
+        # The deadline bounds the whole call; the SDK's `timeout` would bound each read only.
+        limits = (min(CONNECT_TIMEOUT, self.deadline), self.deadline)
+        with self._session() as session, within(self._watchdog, self.deadline):
+            response = session.send(request, timeout=limits, allow_redirects=False)
         self._local.status = response.status_code
+        self._local.content_type = response.headers.get("content-type", "")
         return response
 
 
 def sdk_service(settings: Settings) -> PooledSMSService:
     """Build our own SMSService, pointed at AT_API_BASE_URL when it is set."""
     key = settings.at_api_key or "missing-key"
-    return PooledSMSService(settings.at_username, key, settings.at_api_base_url)
+    return PooledSMSService(
+        settings.at_username, key, settings.at_api_base_url, settings.sms_send_timeout
+    )
 
 
 def parse_cost(raw: object) -> Decimal | None:
@@ -140,32 +169,51 @@ def recipient_outcome(entry: dict[str, Any]) -> Outcome:
         code = int(entry.get("statusCode", 0))
     except (TypeError, ValueError):
         code = 0
-    message_id = entry.get("messageId") or None
-    if message_id == "None":
-        message_id = None
+    raw_id = entry.get("messageId")
+    # The column holds 80 characters; AT writes "None" for a number it did not take.
+    message_id = str(raw_id)[:80] if raw_id not in (None, "", "None") else None
+    status = entry.get("status")
     if code in ACCEPTED:
-        return Outcome(SENT, None, message_id, parse_cost(entry.get("cost")), None, code)
+        return Outcome(Result.SENT, None, message_id, parse_cost(entry.get("cost")), None, code)
     if code in PERMANENT:
-        return Outcome(FAILED, PERMANENT[code], message_id, None, entry.get("status"), code)
+        return Outcome(Result.FAILED, PERMANENT[code], message_id, None, status, code)
     if code in TRANSIENT:
-        return Outcome(RETRY, TRANSIENT[code], message_id, None, entry.get("status"), code)
+        return Outcome(Result.RETRY, TRANSIENT[code], message_id, None, status, code)
     # A code AT never documented: retrying blindly for a day could send it many times.
-    return Outcome(FAILED, f"UnknownStatus{code}", message_id, None, entry.get("status"), code)
+    return Outcome(Result.FAILED, f"UnknownStatus{code}", message_id, None, status, code)
 
 
 def map_response(response: object, recipients: list[str]) -> dict[str, Outcome]:
-    """Map a whole SDK answer; recipients AT did not mention are retried."""
-    if not isinstance(response, dict):
-        return _all(recipients, Outcome(RETRY, "BadResponse", error=str(response)[:200]))
-    data = response.get("SMSMessageData") or {}
-    entries = data.get("Recipients") if isinstance(data, dict) else None
+    """Map a whole 2xx answer; AT may have taken any message of it, so none is retried."""
+    answer = read_answer(response)
+    if answer is None:
+        return _all(recipients, Outcome(Result.UNCONFIRMED, UNREADABLE, error=str(response)[:200]))
+    entries = answer.get("Recipients")
     if not entries or not isinstance(entries, list):
-        note = str(data.get("Message", "") if isinstance(data, dict) else data)[:200]
+        note = str(answer.get("Message", ""))[:200]
         reason = "InvalidSenderId" if "InvalidSenderId" in note else "NoRecipients"
-        return _all(recipients, Outcome(FAILED, reason, error=note))
-    found = {e164(str(e.get("number"))): recipient_outcome(e) for e in entries}
-    missing = Outcome(RETRY, "NotInResponse")
+        return _all(recipients, Outcome(Result.FAILED, reason, error=note))
+    found = {}
+    for entry in entries:
+        if isinstance(entry, dict):
+            found[e164(str(entry.get("number")))] = recipient_outcome(entry)
+    missing = Outcome(Result.UNCONFIRMED, "NotInResponse")
     return {number: found.get(e164(number), missing) for number in recipients}
+
+
+def read_answer(response: object) -> dict[str, Any] | None:
+    """AT's SMSMessageData from what the SDK returned: a dict, or the body as text.
+
+    The SDK decodes JSON only under a Content-Type of exactly application/json, so a
+    `; charset=utf-8` reaches us as text. None when the answer is not AT's JSON at all.
+    """
+    if isinstance(response, str):
+        try:
+            response = json.loads(response)
+        except ValueError:
+            return None
+    data = response.get("SMSMessageData") if isinstance(response, dict) else None
+    return data if isinstance(data, dict) else None
 
 
 def _all(recipients: list[str], outcome: Outcome) -> dict[str, Outcome]:
@@ -173,18 +221,19 @@ def _all(recipients: list[str], outcome: Outcome) -> dict[str, Outcome]:
 
 
 class ATSender:
-    """The production sender: synchronous SDK calls with a timeout."""
+    """The production sender: synchronous SDK calls, each with SMS_SEND_TIMEOUT in all."""
 
     def __init__(self, settings: Settings) -> None:
         self.service = sdk_service(settings)
         self.sender_id = settings.at_sender_id or None
-        self.timeout = (3.05, settings.sms_send_timeout)
         self._bad_key_logged = 0.0
 
     def send(self, text: str, recipients: list[str]) -> dict[str, Outcome]:
         """Send `text` to `recipients` in one API call; numbers the SDK refuses fail alone."""
         good = [n for n in recipients if validate_phone(n)]
-        refused = Outcome(FAILED, "InvalidPhoneNumber", error="refused by the SDK before sending")
+        refused = Outcome(
+            Result.FAILED, "InvalidPhoneNumber", error="refused by the SDK before sending"
+        )
         outcomes = {n: refused for n in recipients if n not in good}
         if good:
             outcomes.update(self._call(text, good))
@@ -192,25 +241,40 @@ class ATSender:
 
     def _call(self, text: str, recipients: list[str]) -> dict[str, Outcome]:
         try:
-            response = self.service.send(
-                text, recipients, sender_id=self.sender_id, timeout=self.timeout
-            )
-        except AfricasTalkingException as exc:
-            return _all(recipients, self._http_error(str(exc)))
-        except requests.Timeout as exc:
-            return _all(recipients, Outcome(RETRY, "Timeout", error=str(exc)[:200]))
-        except requests.RequestException as exc:
-            return _all(recipients, Outcome(RETRY, "NetworkError", error=str(exc)[:200]))
-        except ValueError as exc:
-            return _all(recipients, Outcome(FAILED, "InvalidPhoneNumber", error=str(exc)[:200]))
-        return map_response(response, recipients)
+            response = self.service.send(text, recipients, sender_id=self.sender_id)
+        except requests.JSONDecodeError as exc:  # a 2xx under the exact JSON type, yet not JSON
+            response = exc.doc
+        except (AfricasTalkingException, requests.RequestException, ValueError) as exc:
+            return _all(recipients, self._failure(exc))
+        outcomes = map_response(response, recipients)
+        self._warn_unconfirmed(outcomes)
+        return outcomes
+
+    def _failure(self, exc: Exception) -> Outcome:
+        """The outcome of a call that raised: no 2xx answer came back."""
+        error = str(exc)[:200]
+        if isinstance(exc, AfricasTalkingException):
+            return self._http_error(str(exc))
+        if isinstance(exc, requests.Timeout):
+            return Outcome(Result.RETRY, "Timeout", error=error)
+        if isinstance(exc, requests.RequestException):
+            return Outcome(Result.RETRY, "NetworkError", error=error)
+        return Outcome(Result.FAILED, "InvalidPhoneNumber", error=error)  # the SDK's ValueError
+
+    def _warn_unconfirmed(self, outcomes: dict[str, Outcome]) -> None:
+        unconfirmed = sum(1 for o in outcomes.values() if o.result == Result.UNCONFIRMED)
+        if unconfirmed:
+            kind = self.service.last_content_type()[:60] or "no Content-Type"
+            log.warning("AT answered HTTP %s (%s) without saying what it took: %d numbers are "
+                        "recorded as sent, unconfirmed, and not retried",
+                        self.service.last_status(), kind, unconfirmed)  # fmt: skip
 
     def _http_error(self, body: str) -> Outcome:
         status = self.service.last_status()
         reason = f"HTTP {status}" if status else "HttpError"
         if status in BAD_KEY:
             self._log_bad_key(status)
-        return Outcome(RETRY, reason, error=body[:200], status_code=status)
+        return Outcome(Result.RETRY, reason, error=body[:200], status_code=status)
 
     def _log_bad_key(self, status: int | None) -> None:
         # A wrong key fails every call: say so loudly, but once per burst, not per message.

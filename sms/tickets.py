@@ -16,6 +16,7 @@ from models.db import serialise
 UNCOLLECTED = "uncollected"
 SMS_FAILING = "sms_failing"
 SMS_HELP = "sms_help"
+DATA_REQUEST = "data_request"
 OPEN = "open"
 
 

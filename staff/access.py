@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask import Blueprint, Flask, abort, render_template, request
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from models import Role, StaffUser
-from services import audit
-from services.staff_accounts import has_role, session_stamp
-from web.requests import db
+from models import Role, StaffUser, utcnow
+from services import audit, staff_sessions
+from services.staff_accounts import has_role
+from web.requests import commit, db, runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
@@ -31,31 +31,50 @@ class StaffIdentity(UserMixin):  # type: ignore[misc]
     username: str
     full_name: str
     role: str
-    stamp: str = ""
+    token: str = ""
+    session_row: int = 0
 
     def can(self, needed: Role) -> bool:
         """True when this staff member's role reaches `needed`."""
         return has_role(self.role, needed)
 
     def get_id(self) -> str:
-        """Name the session by account and password, so a password reset ends old sessions."""
-        return f"{self.id}.{self.stamp}"
+        """Name the server-side session this cookie stands for, not just the account."""
+        return f"{self.id}.{self.token}"
 
 
-def identity(user: StaffUser) -> StaffIdentity:
-    """Return the request-side view of a staff account."""
-    stamp = session_stamp(user, str(current_app.secret_key))
-    return StaffIdentity(user.id, user.username, user.full_name, user.role, stamp)
+def identity(user: StaffUser, token: str = "", session_row: int = 0) -> StaffIdentity:
+    """Return the request-side view of a staff account signed in under `token`."""
+    return StaffIdentity(user.id, user.username, user.full_name, user.role, token, session_row)
+
+
+def session_limits() -> staff_sessions.Limits:
+    """The idle timeout and absolute lifetime of console sessions, from the settings."""
+    settings = runtime().settings
+    return staff_sessions.Limits(
+        idle=timedelta(minutes=settings.staff_session_idle_minutes),
+        lifetime=timedelta(hours=settings.staff_session_max_hours),
+    )
 
 
 def _load(session_id: str) -> StaffIdentity | None:
-    user_id, _, stamp = session_id.partition(".")
-    user = db().get(StaffUser, int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
-    # A lock only stops new logins: anyone who knows a username can lock it by failing.
-    if user is None or not user.active:
+    user_id, _, token = session_id.partition(".")
+    if not user_id.isdigit() or len(user_id) > 9 or not token:
         return None
-    found = identity(user)
-    return found if hmac.compare_digest(found.stamp, stamp) else None
+    row = staff_sessions.find(db(), int(user_id), token[:100])
+    user = db().get(StaffUser, row.user_id) if row else None
+    # A lock only stops new logins: anyone who knows a username can lock it by failing.
+    if row is None or user is None or not user.active:
+        return None
+    now = utcnow()
+    reason = staff_sessions.lapsed(row, now, session_limits())
+    if reason is not None:
+        staff_sessions.end(row, reason, now)
+        commit()
+        return None
+    if staff_sessions.touch(row, now):
+        commit()
+    return identity(user, token, row.id)
 
 
 def init(app: Flask) -> None:

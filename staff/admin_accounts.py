@@ -8,10 +8,11 @@ from werkzeug.wrappers import Response
 
 from models import Agency, AgencyKey, Role, StaffUser, utcnow
 from services import administration as admin
-from services import agency_keys, staff_accounts
+from services import agency_keys, staff_accounts, staff_sessions, two_factor
+from staff import throttle
 from staff.access import me, record, requires
 from staff.admin import bp, done, required
-from web.requests import commit, db
+from web.requests import commit, db, runtime
 
 
 @bp.get("/keys")
@@ -94,6 +95,13 @@ def update_staff(user_id: int) -> Response:
         return redirect(url_for("staff_admin.staff"))
     role, active = request.form.get("role", ""), request.form.get("active") == "on"
     staff_accounts.update_user(db(), user, role=role, active=active)
+    if not active:
+        staff_sessions.end_all(db(), user.id, staff_sessions.EndReason.SWITCHED_OFF, utcnow())
+    elif two_factor.required_for(user.role) and not two_factor.enabled(user):
+        # Promoted to a role that needs a second factor: sign in again, with one.
+        staff_sessions.end_all(db(), user.id, staff_sessions.EndReason.TWO_FACTOR_RESET, utcnow())
+    if active:  # saving an active account is how an admin lifts its lock, everywhere
+        throttle.forget_account(runtime().redis, user.username)
     record("staff_update", f"staff:{user.username}", role=user.role, active=user.active)
     return done(f"Account {user.username} updated.", url_for("staff_admin.staff"))
 
@@ -107,5 +115,23 @@ def reset_password(user_id: int) -> Response:
         flash("You cannot reset your own password here.", "error")
         return redirect(url_for("staff_admin.staff"))
     staff_accounts.reset_password(user, request.form.get("password", "")[:200])
-    record("staff_password_reset", f"staff:{user.username}")
+    ended = staff_sessions.end_all(db(), user.id, staff_sessions.EndReason.RESET, utcnow())
+    throttle.forget_account(runtime().redis, user.username)
+    record("staff_password_reset", f"staff:{user.username}", sessions_ended=ended)
     return done(f"New password set for {user.username}.", url_for("staff_admin.staff"))
+
+
+@bp.post("/staff/<int:user_id>/two-factor")
+@requires(Role.ADMIN)
+def reset_two_factor(user_id: int) -> Response:
+    """Switch a colleague's two-factor sign-in off (a lost phone); their sessions end."""
+    user = _colleague(user_id)
+    if user is None:
+        flash("You cannot reset your own two-factor sign-in here.", "error")
+        return redirect(url_for("staff_admin.staff"))
+    two_factor.reset(db(), user)
+    reason = staff_sessions.EndReason.TWO_FACTOR_RESET
+    ended = staff_sessions.end_all(db(), user.id, reason, utcnow())
+    record("staff_2fa_reset", f"staff:{user.username}", sessions_ended=ended)
+    message = f"Two-factor sign-in reset for {user.username}: they set it up again at next login."
+    return done(message, url_for("staff_admin.staff"))

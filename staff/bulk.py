@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -16,7 +14,7 @@ from identifiers.numbers import mask_phone
 from jobs.broadcasts import enqueue_fan_out
 from models import Broadcast, Centre, Constituency, MessageClass, Role, StaffUser, utcnow
 from models.work import Lane
-from services import audiences, broadcasts
+from services import audiences, broadcasts, exports
 from services.broadcasts import count_parts
 from staff.access import html_errors, me, protect_forms, record, requires
 from web.requests import commit, db, rollback, runtime, work
@@ -292,43 +290,26 @@ def progress(broadcast_id: int) -> Response:
     return jsonify(counts)
 
 
+EXPORT_HEADER = ("phone", "language", "status", "failure_reason", "parts", "cost", "sent_at",
+                 "delivered_at")  # fmt: skip
+
+
 @bp.get("/<int:broadcast_id>/export.csv")
 @requires(Role.SUPERVISOR)
 def export(broadcast_id: int) -> Response:
-    """Download every message of a broadcast with its outcome (audited)."""
+    """Download a broadcast's messages and outcomes (audited); only admins see whole numbers."""
     broadcast = _broadcast(broadcast_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "phone",
-            "language",
-            "status",
-            "failure_reason",
-            "parts",
-            "cost",
-            "sent_at",
-            "delivered_at",
-        ]
-    )
-    for m in broadcasts.report_rows(db(), broadcast.id):
-        writer.writerow(
-            [
-                m.recipient,
-                m.language,
-                m.status,
-                m.failure_reason or m.last_error or "",
-                m.parts,
-                m.cost or "",
-                m.sent_at or "",
-                m.delivered_at or "",
-            ]
-        )
-    record("export", f"broadcast:{broadcast.id}", rows=out.getvalue().count("\n") - 1)
+    full = me().can(Role.ADMIN)
+    rows = [
+        (m.recipient if full else mask_phone(m.recipient), m.language, m.status,
+         m.failure_reason or m.last_error or "", m.parts, m.cost or "", m.sent_at or "",
+         m.delivered_at or "")
+        for m in broadcasts.report_rows(db(), broadcast.id)
+    ]  # fmt: skip
+    record("export", f"broadcast:{broadcast.id}", rows=len(rows), full_numbers=full)
     commit()
-    name = f"broadcast-{broadcast.id}.csv"
     return Response(
-        out.getvalue(),
+        exports.csv_text(EXPORT_HEADER, rows),
         mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={name}"},
+        headers={"Content-Disposition": f"attachment; filename=broadcast-{broadcast.id}.csv"},
     )

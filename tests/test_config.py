@@ -75,3 +75,23 @@ def test_production_names_every_missing_setting_at_once():
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigError, match="APP_ENV"):
         load_settings({"APP_ENV": "staging"})
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SMS_LEASE_SECONDS": "30"}, "SMS_LEASE_SECONDS"),  # 2 x (10 + 10) = 40 needed
+        ({"SMS_LEASE_SECONDS": "60", "SMS_SEND_TIMEOUT": "25"}, "SMS_LEASE_SECONDS"),
+        ({"SMS_SEND_TIMEOUT": "0"}, "SMS_SEND_TIMEOUT"),
+    ],
+)
+def test_a_lease_a_send_could_outlive_is_refused(env, named):
+    with pytest.raises(ConfigError, match=named):
+        load_settings(env)
+
+
+def test_a_lease_far_above_the_whole_send_is_accepted():
+    settings = load_settings({"SMS_LEASE_SECONDS": "40", "SMS_SEND_TIMEOUT": "10"})
+    assert settings.sms_lease_seconds == 40.0
+    with pytest.raises(ConfigError, match="SMS_LEASE_SECONDS"):
+        settings.with_overrides(sms_send_timeout=30.0)  # every copy is checked too

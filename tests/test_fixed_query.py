@@ -11,6 +11,8 @@ from models.fixed import FixedQuery
 from services import status
 from sms.languages import preferred, remember
 
+pytestmark = pytest.mark.committed  # lookups on the engines' own pooled connections
+
 PHONE = "+254799000321"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app import create_app
 
 
@@ -10,6 +12,7 @@ def test_healthz_answers_while_the_process_is_up(client):
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
+@pytest.mark.committed  # readiness checks on a connection of its own
 def test_readyz_is_ready_when_database_and_redis_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200

@@ -47,3 +47,11 @@ def test_the_resume_screen_says_what_is_resumed_and_offers_the_menu(client, seed
     dropped.send("2", "1")
     again = Dial(client, session_id="redial").post("")
     assert "Weka miadi" in again and "00." in again, again
+
+
+def test_the_navigation_under_a_page_is_in_kiswahili(client, seeded):
+    dial = Dial(client, lang="sw")
+    dial.start()
+    services = dial.send("2")
+    assert "98.Zaidi" in services and "00.Menyu" in services
+    assert "0.Rudi" in dial.send("98")

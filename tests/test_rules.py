@@ -18,6 +18,7 @@ def test_development_settings_resolve_the_secret_once():
     assert load_settings({}).secret_key == DEVELOPMENT_SECRET
 
 
+@pytest.mark.committed  # a second app, its own connections
 def test_ussd_and_the_feed_hash_an_id_number_alike_without_a_secret(seeded, settings, db_session):
     app = create_app(settings.with_overrides(app_env="development", secret_key=""))
     runner, client = app.test_cli_runner(), app.test_client()

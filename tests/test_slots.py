@@ -69,6 +69,7 @@ def job_env(settings, monkeypatch):
     worker_services.cache_clear()
 
 
+@pytest.mark.committed  # the job opens connections of its own
 def test_the_periodic_job_keeps_the_horizon_open(seeded, job_env):
     from jobs.slots import open_slots
 
@@ -76,6 +77,7 @@ def test_the_periodic_job_keeps_the_horizon_open(seeded, job_env):
     assert open_slots() == 0
 
 
+@pytest.mark.committed  # the job opens connections of its own
 def test_the_periodic_job_closes_a_seat_freed_in_a_closed_slot(seeded, job_env, db_session):
     from jobs.slots import open_slots
 
@@ -93,6 +95,7 @@ def test_the_periodic_job_closes_a_seat_freed_in_a_closed_slot(seeded, job_env, 
     assert left is None or left.capacity == left.booked
 
 
+@pytest.mark.committed  # a second app, its own connections
 def test_slots_open_at_the_centres_hours_in_the_configured_time_zone(seeded, settings, db_session):
     """TIMEZONE decides what "08:00" means; Nairobi is only its default."""
     lagos = ZoneInfo("Africa/Lagos")  # an hour behind Nairobi all year

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import TEST_TOKEN
 
 
+@pytest.mark.committed  # a live HTTP server thread
 def test_dial_walks_the_menus_over_http(app, runner, seeded, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     server = make_server("127.0.0.1", 8201, app, threaded=True)

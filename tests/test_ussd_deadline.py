@@ -19,6 +19,7 @@ BOOK = ("2", "1", "1", "1", "1", "1", "12345678")
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # a second app and a blocking connection
 def test_slow_booking_is_finished_by_a_job(app, settings, db_session):
     if db_session.get_bind().dialect.name != "postgresql":
         pytest.skip("statement and lock timeouts need PostgreSQL")

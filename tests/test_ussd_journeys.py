@@ -279,6 +279,7 @@ def test_verify_says_what_to_type_when_it_is_no_code(client, seeded, lang, rule)
     assert rule not in dial.send("ABCD") and dial.last.startswith("END ")
 
 
+@pytest.mark.committed  # a second app, its own connections
 def test_verify_checks_are_limited_per_phone(app, settings):
     limited = create_app(settings.with_overrides(ussd_verify_checks_per_hour=2))
     screens = []

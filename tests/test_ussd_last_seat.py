@@ -17,6 +17,7 @@ BOOK = ("2", "1", "1", "1", "1", "1", "12345678")
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.committed  # callers race on connections of their own
 def test_last_seat_has_exactly_one_winner(seeded, db_session):
     if db_session.get_bind().dialect.name != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises every writer")

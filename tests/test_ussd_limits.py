@@ -40,6 +40,7 @@ def _active(db_session) -> int:
     return int(db_session.scalar(query))
 
 
+@pytest.mark.committed  # callers race in threads
 def test_simultaneous_confirmations_respect_two_active_bookings(seeded, db_session):
     paths = [("2", str(service), "1", "1", "1", "1") for service in (1, 2, 3, 4)]
     screens = _confirm_together(seeded, paths)
@@ -48,6 +49,7 @@ def test_simultaneous_confirmations_respect_two_active_bookings(seeded, db_sessi
     assert _active(db_session) == 2
 
 
+@pytest.mark.committed  # callers race in threads
 def test_simultaneous_confirmations_book_a_service_once_a_day(seeded, db_session):
     paths = [("2", "1", "1", "1", "1", str(time)) for time in (1, 2, 3)]
     screens = _confirm_together(seeded, paths)

@@ -86,6 +86,7 @@ def _twins(app, inputs: tuple[str, ...], last: str) -> list[tuple[str, str]]:
     return list(zip(bodies[::2], bodies[1::2], strict=True))
 
 
+@pytest.mark.committed  # hops race in threads
 def test_simultaneous_identical_confirmations_book_once(seeded, db_session):
     pairs = _twins(seeded, BOOK, "1")
     for first, second in pairs:
@@ -93,6 +94,7 @@ def test_simultaneous_identical_confirmations_book_once(seeded, db_session):
     assert _count(db_session, Booking.id) == TWINS
 
 
+@pytest.mark.committed  # hops race in threads
 def test_simultaneous_identical_feedback_is_stored_once(seeded, db_session):
     pairs = _twins(seeded, ("4", "1", "1", "1", "4"), "Friendly staff")
     for first, second in pairs:

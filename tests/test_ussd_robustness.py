@@ -174,6 +174,7 @@ def test_database_that_never_answers_ends_politely_within_two_seconds(settings, 
     assert body.startswith("END Service busy") and took < 2, (body, took)
 
 
+@pytest.mark.committed  # a second app, its own connections
 def test_redis_down_apologises_in_the_callers_language(app, settings, stoppable_redis):
     with app.extensions["huduma"].session_factory.begin() as session:
         session.add(LanguagePreference(phone=PHONE, language="sw"))
@@ -198,6 +199,7 @@ def _hold_the_lock(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite's one writer lock
 
 
+@pytest.mark.committed  # a second app, its own connections
 def test_a_hop_behind_a_lock_ends_politely_within_the_statement_timeout(app, settings):
     quick = create_app(settings.with_overrides(ussd_statement_timeout=0.3))
     found = quick.extensions["huduma"]

@@ -145,7 +145,7 @@ def _values(db) -> tuple[dict[str, str], dict[str, list[dict[str, str]]]]:
 def _context(app, db_session) -> HopContext:
     found = app.extensions["huduma"]
     caller = Caller(PHONE, "k", "s", "63902", utcnow(), 0.0)
-    return HopContext(caller, Work(db_session), db_session, found.redis, found.settings)
+    return HopContext(caller, Work(db_session), lambda: db_session, found.redis, found.settings)
 
 
 def test_the_flash_table_knows_every_refusal_and_notice():

@@ -12,7 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ClientDisconnected
 
 from identifiers.numbers import keyed_hash
-from ussd.events import record_event
+from ops.metrics import HopOutcome, count_hop
+from ussd.events import BadEvent, parse_event, record_event
 from ussd.hop import Content, answer
 from ussd.protocol import BadHop, parse_hop, reply
 from web.auth import callback_authorised
@@ -63,9 +64,10 @@ def callback() -> Response:
         hop = parse_hop(_form())
     except BadHop:
         log.warning("ussd: unusable hop")
+        count_hop(HopOutcome.UNREADABLE)
         return _text(reply(say(found.settings.default_language, UNREADABLE), end=True))
     content: Content[Any] = current_app.extensions[EXTENSION]
-    return _text(answer(hop, found, content, work(), reader()).body)
+    return _text(answer(hop, found, content, work(), reader).body)
 
 
 @bp.post("/ussd/events")
@@ -75,11 +77,14 @@ def events() -> Response:
         return _text("forbidden", 403)
     found = runtime()
     form = request.form
-    if not form.get("sessionId") or not form.get("phoneNumber"):
-        return _text("missing sessionId or phoneNumber", 400)
-    phone_hash = keyed_hash(form["phoneNumber"], found.settings.secret_key)
     try:
-        record_event(db(), found, form, phone_hash)
+        event = parse_event(form)
+    except BadEvent as bad:
+        log.warning("ussd events: refused: %s", bad)
+        return _text(f"bad event: {bad}", 400)
+    phone_hash = keyed_hash(form["phoneNumber"].strip(), found.settings.secret_key)
+    try:
+        record_event(db(), found, event, phone_hash)
         commit()
     except (RedisError, SQLAlchemyError) as exc:
         log.error("ussd events: backend unavailable: %s", type(exc).__name__)

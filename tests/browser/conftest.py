@@ -10,9 +10,11 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
@@ -20,8 +22,11 @@ from werkzeug.serving import make_server
 from config import PROJECT_ROOT
 from models import Role
 from services.staff_accounts import create_user
+from services.two_factor import required_for
+from tests.staff.conftest import enable_two_factor
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium; TEST_CHROMIUM points elsewhere (a missing path shows what skipping looks like).
+CHROMIUM = Path(os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PORTS = range(8300, 8340)
 PASSWORD = "correct horse battery"
@@ -56,25 +61,37 @@ def live_url(app: Flask) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+NO_CHROMIUM = "browser tests need Debian chromium"
+
+
 def require_chromium(path: Path, ci: bool) -> None:
     """Skip without Chromium on a workstation; in CI a missing browser is a failure."""
     if path.exists():
         return
-    message = f"Debian chromium is not installed at {path}: apt-get install -y chromium"
+    message = (
+        f"{NO_CHROMIUM}, not installed at {path} "
+        "(`make test` installs it when run as root: apt-get install -y chromium chromium-driver)"
+    )
     if ci:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless Debian Chromium; never a downloaded browser."""
+@pytest.fixture(scope="session", autouse=True)
+def chromium() -> Path:
+    """Every test here needs Chromium: all skip for one reason without it (fail under CI=true)."""
     require_chromium(CHROMIUM, os.environ.get("CI", "").strip().lower() == "true")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path) -> Iterator[object]:
+    """Headless Debian Chromium; never a downloaded browser."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
+            executable_path=str(chromium), headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run"],
         )  # fmt: skip
@@ -89,6 +106,9 @@ def pytest_runtest_makereport(
     """Keep each phase's report on the test, so fixtures can tell a failure at teardown."""
     report = yield
     item.stash.setdefault(REPORTS, {})[report.when] = report
+    if report.skipped and isinstance(report.longrepr, tuple) and NO_CHROMIUM in report.longrepr[2]:
+        # One place for every such skip, so the summary folds them into one line.
+        report.longrepr = (__file__, require_chromium.__code__.co_firstlineno, report.longrepr[2])
     return report
 
 
@@ -130,24 +150,44 @@ def page_for(
 
 
 @pytest.fixture()
-def staff(app: Flask) -> Callable[[str, Role], str]:
-    """Create a staff account; return its username."""
+def staff(app: Flask) -> Iterator[Callable[[str, Role], str]]:
+    """Create a staff account (with an authenticator where the role needs one); its username."""
 
     def make(username: str, role: Role) -> str:
         with app.extensions["huduma"].session_factory.begin() as session:
-            create_user(session, username=username, full_name=username.title(),
-                        password=PASSWORD, role=role)  # fmt: skip
+            user = create_user(session, username=username, full_name=username.title(),
+                               password=PASSWORD, role=role)  # fmt: skip
+            if required_for(role):
+                AUTHENTICATORS[username] = enable_two_factor(session, user)
         return username
 
-    return make
+    yield make
+    AUTHENTICATORS.clear()
+    USED_STEPS.clear()
+
+
+# The authenticator secrets of this test's accounts, and the last time step each one used.
+AUTHENTICATORS: dict[str, str] = {}
+USED_STEPS: dict[str, int] = {}
+
+
+def app_code(username: str) -> str:
+    """The code the account's authenticator app shows, never one already used."""
+    step = max(int(time.time()) // 30, USED_STEPS.get(username, 0) + 1)
+    USED_STEPS[username] = step
+    return pyotp.TOTP(AUTHENTICATORS[username]).at(step * 30)
 
 
 def log_in(page, username: str) -> None:
-    """Log in through the form."""
+    """Log in through the form, typing the app's code when the role needs one."""
     page.goto("/staff/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    if username in AUTHENTICATORS:
+        page.wait_for_url("**/staff/login/code")
+        page.get_by_label("Code").fill(app_code(username))
+        page.get_by_role("button", name="Verify").click()
     page.wait_for_url("**/staff/dashboard")
 
 

@@ -1,33 +1,27 @@
-"""Browser test machinery: screenshots named per test, on failure too; CI needs Chromium."""
+"""Browser test machinery: screenshots named per test, on failure too."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from config import PROJECT_ROOT
-from tests.browser.conftest import ARTIFACTS, require_chromium
+from tests.browser.conftest import ARTIFACTS
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
+]
 FAILING = """
 def test_fails_on_purpose(page_for):
     page = page_for()
     page.set_content("<h1>Failing on purpose</h1>")
     assert page.inner_text("h1") == "Something else"
 """
-
-
-def test_a_missing_chromium_fails_in_ci_and_skips_elsewhere(tmp_path):
-    missing = tmp_path / "no-chromium"
-    with pytest.raises(pytest.fail.Exception, match="not installed"):
-        require_chromium(missing, ci=True)
-    with pytest.raises(pytest.skip.Exception):
-        require_chromium(missing, ci=False)
-    require_chromium(Path(sys.executable), ci=True)  # present: nothing happens
 
 
 def test_a_milestone_screenshot_is_named_after_the_test(page_for, shoot):

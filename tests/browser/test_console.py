@@ -13,7 +13,11 @@ from sms.templates import with_opt_out
 from tests.browser.conftest import PHONE, log_in
 from tests.dates import TUESDAY
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
+]
 CSV = b"phone\n0712000001\n0712000002\n+254712000003\n0712000001\nnot-a-phone\n"
 
 
@@ -92,7 +96,8 @@ def test_compose_from_csv_then_approve_as_second_supervisor(page_for, staff, tmp
 PAGES = ["/staff/dashboard", "/staff/tickets", "/staff/feedback", "/staff/broadcasts/new",
          "/staff/simulator/", "/staff/admin/centres/1", "/staff/admin/services",
          "/staff/admin/holidays", "/staff/admin/keys", "/staff/admin/staff",
-         "/staff/admin/audit"]  # fmt: skip
+         "/staff/admin/audit", "/staff/admin/citizen", "/staff/account/",
+         "/staff/account/two-factor"]  # fmt: skip
 
 
 def test_pages_fit_a_phone_screen(seeded, page_for, staff, shoot):

@@ -17,7 +17,11 @@ from tests.browser.test_console import compose
 from tests.conftest import TEST_SECRET, TEST_TOKEN
 from tests.sms.conftest import Workers
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
+]
 
 
 @pytest.fixture()

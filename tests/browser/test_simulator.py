@@ -9,7 +9,11 @@ from sqlalchemy import select
 from models import Booking, Role
 from tests.browser.conftest import PHONE, log_in
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.committed,  # a live HTTP server thread serving a browser
+    pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
+]
 # English (a first dial asks), book, replacement ID, Nairobi, its first centre, the earliest
 # time, an ID number, confirm.
 BOOKING = ("1", "2", "1", "1", "1", "1", "12345678", "1")

@@ -33,13 +33,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def spawn(argv: list[str], log: Path | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: list[str],
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
     """Start `argv` as the leader of a new process group, its output appended to `log`."""
     if log is None:
-        devnull = subprocess.DEVNULL
-        return subprocess.Popen(argv, stdout=devnull, stderr=devnull, start_new_session=True)
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True, env=env, cwd=cwd)  # fmt: skip
     with log.open("ab") as sink:
-        return subprocess.Popen(argv, stdout=sink, stderr=sink, start_new_session=True)
+        return subprocess.Popen(argv, stdout=sink, stderr=sink, start_new_session=True, env=env,
+                                cwd=cwd)  # fmt: skip
 
 
 def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:

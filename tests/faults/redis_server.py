@@ -52,10 +52,16 @@ def redis_binary() -> Path:
 class RedisServer:
     """One redis-server process on 127.0.0.1 that a test starts, freezes, kills and restarts."""
 
-    def __init__(self, workdir: Path, port: int | None = None, binary: Path | None = None) -> None:
+    def __init__(
+        self, workdir: Path, port: int | None = None, binary: Path | None = None,
+        persist: bool = False, password: str = "",
+    ) -> None:  # fmt: skip
         self.binary = binary or redis_binary()
         self.port = port or free_port()
         self.workdir = workdir
+        # Snapshot on a clean stop and load it on start, as a production Redis does.
+        self.persist = persist
+        self.password = password  # asked of clients, and given to a master this one replicates
         self._port_fixed = port is not None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -115,6 +121,7 @@ class RedisServer:
     def restart_empty(self, seconds: float = START_SECONDS) -> RedisServer:
         """Kill it and start a new, empty one on the same port."""
         self.kill()
+        self._forget()
         self._port_fixed = True
         return self.start(seconds)
 
@@ -127,6 +134,8 @@ class RedisServer:
     def client(self, timeout: float = 0.5, **options: Any) -> redis.Redis:
         """Return a decoded client with short timeouts and no retries; close it after use."""
         settings: dict[str, Any] = {"decode_responses": True, "retry": no_retry(), **options}
+        if self.password:
+            settings.setdefault("password", self.password)
         return redis.Redis(
             host=HOST,
             port=self.port,
@@ -143,16 +152,24 @@ class RedisServer:
 
     def _launch(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        for leftover in self.workdir.glob(f"dump-{self.port}*.rdb"):
-            leftover.unlink()  # a replica's last full sync would otherwise be loaded on start
+        if not self.persist:
+            self._forget()  # a replica's last full sync would otherwise be loaded on start
         self._process = spawn(self._argv(), self.log)
+
+    def _forget(self) -> None:
+        """Remove the snapshots a start would load."""
+        for leftover in self.workdir.glob(f"dump-{self.port}*.rdb"):
+            leftover.unlink()
 
     def _argv(self) -> list[str]:
         return [
             str(self.binary), "--bind", HOST, "--port", str(self.port),
-            "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
+            "--save", "3600 1" if self.persist else "", "--appendonly", "no",
+            "--dir", str(self.workdir),
             "--dbfilename", f"dump-{self.port}.rdb",
             "--repl-diskless-sync-delay", "0",  # a replica syncs at once, not after 5 s
+            *(["--requirepass", self.password, "--masterauth", self.password]
+              if self.password else []),
         ]  # fmt: skip
 
     def _answers(self) -> bool:

@@ -49,13 +49,17 @@ def sentinel_command() -> list[str]:
 class SentinelCluster:
     """A master, a replica and three sentinels watching them, all on 127.0.0.1."""
 
-    def __init__(self, workdir: Path, timing: Timing = Timing(), service: str = SERVICE) -> None:
+    def __init__(
+        self, workdir: Path, timing: Timing = Timing(), service: str = SERVICE,
+        password: str = "", sentinel_password: str = "",
+    ) -> None:  # fmt: skip
         self.command = sentinel_command()
         self.workdir = workdir
         self.timing = timing
         self.service = service
-        self.master = RedisServer(workdir / "master")
-        self.replica = RedisServer(workdir / "replica")
+        self.sentinel_password = sentinel_password
+        self.master = RedisServer(workdir / "master", password=password)
+        self.replica = RedisServer(workdir / "replica", password=password)
         self.sentinel_ports: list[int] = []
         self._sentinels: list[subprocess.Popen[bytes]] = []
 
@@ -84,6 +88,15 @@ class SentinelCluster:
             stop(process)
         self.replica.stop()
         self.master.stop()
+
+    @property
+    def addresses(self) -> str:
+        """The sentinels as REDIS_SENTINELS names them: host:port,host:port..."""
+        return ",".join(f"{host}:{port}" for host, port in self.sentinels)
+
+    def stop_sentinel(self, index: int) -> None:
+        """Stop one sentinel (the others still make a quorum)."""
+        stop(self._sentinels[index])
 
     def kill_master(self) -> Address:
         """Kill the current master with SIGKILL; return the address it had."""
@@ -122,17 +135,25 @@ class SentinelCluster:
 
     def _config(self, port: int) -> str:
         name, timing = self.service, self.timing
-        return "\n".join([
+        lines = [
             f"bind {HOST}", f"port {port}", f"dir {self.workdir}",
             f"sentinel monitor {name} {HOST} {self.master.port} {QUORUM}",
             f"sentinel down-after-milliseconds {name} {timing.down_after_ms}",
             f"sentinel failover-timeout {name} {timing.failover_timeout_ms}",
-            f"sentinel parallel-syncs {name} 1", "",
-        ])  # fmt: skip
+            f"sentinel parallel-syncs {name} 1",
+        ]  # fmt: skip
+        if self.master.password:
+            lines.append(f"sentinel auth-pass {name} {self.master.password}")
+        if self.sentinel_password:  # asked of clients, and of each sentinel by the others
+            lines += [f"requirepass {self.sentinel_password}",
+                      f"sentinel sentinel-pass {self.sentinel_password}"]  # fmt: skip
+        return "\n".join([*lines, ""])
 
     def _client(self, port: int, host: str = HOST) -> redis.Redis:
+        password = self.sentinel_password if port in self.sentinel_ports else self.master.password
         return redis.Redis(host=host, port=port, socket_timeout=0.5, socket_connect_timeout=0.5,
-                           decode_responses=True, retry=no_retry())  # fmt: skip
+                           decode_responses=True, retry=no_retry(),
+                           password=password or None)  # fmt: skip
 
     def _ready(self) -> bool:
         for process in self._sentinels:

@@ -10,6 +10,7 @@ from tests.faults.pgbouncer import pgbouncer_binary
 from tests.faults.postgres import PgTarget
 from tests.faults.processes import BinaryMissing
 from tests.faults.sentinel import sentinel_command
+from tests.faults.service import Service
 
 
 def _missing() -> str:
@@ -57,3 +58,11 @@ def test_a_target_is_read_from_a_database_url(url, expected):
 def test_via_points_the_same_database_at_another_port():
     target = PgTarget("127.0.0.1", 5432, "huduma_fl", "postgres")
     assert target.via(6432) == PgTarget("127.0.0.1", 6432, "huduma_fl", "postgres")
+
+
+def test_a_services_own_settings_override_the_test_defaults(tmp_path):
+    service = Service("postgresql://db/huduma", "redis://127.0.0.1:7000/0", tmp_path,
+                      env={"APP_ENV": "production", "LOG_LEVEL": "INFO"})  # fmt: skip
+    found = service.environment(LOG_LEVEL="ERROR")
+    assert (found["APP_ENV"], found["LOG_LEVEL"]) == ("production", "ERROR")
+    assert found["REDIS_URL"] == "redis://127.0.0.1:7000/0"

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from tests.faults import redis_server as server_module
-from tests.faults.processes import FaultTimeout, wait_until
+from tests.faults.processes import FaultTimeout, free_port, wait_until
 from tests.faults.redis_server import RedisServer
 
 
@@ -79,3 +79,16 @@ def test_start_on_a_taken_port_fails_within_its_bound(tmp_path):
         with pytest.raises(FaultTimeout, match="exited"):
             RedisServer(tmp_path, port=squatter.getsockname()[1]).start(seconds=3)
         assert time.monotonic() - began < 3
+
+
+def test_a_persisting_server_keeps_its_data_over_a_stop_but_not_a_restart_empty(tmp_path):
+    with RedisServer(tmp_path, port=free_port(), persist=True) as server:
+        with server.client() as client:
+            client.set("queue", "receipts")
+        server.stop()
+        server.start()
+        with server.client() as client:
+            assert client.get("queue") == "receipts"
+        server.restart_empty()
+        with server.client() as client:
+            assert client.get("queue") is None

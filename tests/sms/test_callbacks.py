@@ -146,6 +146,7 @@ def test_other_failure_reasons_suppress_nothing(app, client, db_session):
         ("msaada", "sw", "HUDUMA: Tuma HALI na nambari ya ombi (HALI HK-ID-123456)"),
     ],
 )  # fmt: skip
+@pytest.mark.committed  # delivery pins a connection of its own
 def test_keywords_are_answered_in_the_language_they_were_written_in(
     app, client, db_session, delivery, fake_at, text, language, start
 ):

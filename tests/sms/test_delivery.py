@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
@@ -25,6 +26,8 @@ from sms import ledger
 from sms.delivery import Delivery, deliver
 from sms.ratelimit import RATE_KEY
 from tests.sms.conftest import add_message, message
+
+pytestmark = pytest.mark.committed  # delivery pins a connection of its own
 
 NOON = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 12:00 in Nairobi
 NIGHT = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # 22:00 in Nairobi
@@ -194,10 +197,10 @@ def test_a_failure_recording_one_call_keeps_the_other_calls_outcomes(app, delive
     ids = _ids(app, 3)
     real_write = ledger.write
 
-    def write(conn, rows):
-        if any(row["m_id"] == ids[1] for row in rows):
+    def write(conn, records):
+        if any(record.message_id == ids[1] for record in records):
             raise OperationalError("UPDATE", {}, Exception("connection hiccup"))
-        return real_write(conn, rows)
+        return real_write(conn, records)
 
     monkeypatch.setattr(ledger, "write", write)
     tally = deliver(delivery, ids)

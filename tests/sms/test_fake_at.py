@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs
 
@@ -140,3 +141,36 @@ def test_slow_answer_still_counts_the_message_as_accepted(fake_at):
         requests.post(f"{fake_at.url}/version1/messaging", headers={"apiKey": "k"},
                       data={"to": NUMBER, "message": "x"}, timeout=0.2)  # fmt: skip
     assert fake_at.stats()["accepted"] == 1
+
+
+def test_a_taken_call_can_be_answered_under_another_content_type(fake_at):
+    fake_at.control(content_type="application/json; charset=utf-8")
+    response = _post(fake_at, "Hi")
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()["SMSMessageData"]["Recipients"][0]["statusCode"] == 101
+
+
+def test_a_taken_call_can_be_answered_with_a_page_that_is_not_json(fake_at):
+    fake_at.control(answer_status=200, content_type="text/html", answer_body="<p>proxy</p>")
+    response = _post(fake_at, "Hi")
+    assert (response.status_code, response.text) == (200, "<p>proxy</p>")
+    assert fake_at.stats()["accepted"] == 1
+
+
+def test_a_bad_order_is_refused_and_changes_nothing(fake_at):
+    response = requests.post(f"{fake_at.url}/control", json={"fail_calls": "many"}, timeout=5)
+    assert response.status_code == 400
+    assert _post(fake_at, "x").status_code == 201
+
+
+def test_an_answer_can_be_dribbled_a_few_bytes_at_a_time(fake_at):
+    fake_at.control(dribble=0.02, dribble_bytes=16, dribble_calls=1)
+    opened, started = fake_at.app.state.connections, time.monotonic()
+    with requests.Session() as session:
+        slow = _post(fake_at, "x", session=session)  # each read waits 0.02 s: no read timeout
+        took = time.monotonic() - started
+        fast = _post(fake_at, "y", session=session)  # the same connection, at full speed again
+    pieces = len(slow.content) // 16  # the body's pieces alone, not counting the head
+    assert slow.status_code == 201 and slow.json()["SMSMessageData"]["Recipients"]
+    assert took >= pieces * 0.02 and fast.status_code == 201
+    assert fake_at.app.state.connections - opened == 1

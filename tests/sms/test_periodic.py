@@ -21,7 +21,8 @@ def test_a_schedule_lost_with_redis_data_is_restored_once(app):
     ensure_scheduled(found.queues, found.settings)
     assert keep_scheduled(found.queues, found.settings) == []
     found.redis_raw.flushdb()
-    everything = ["bulk", "promises", "reminders", "slots", "sweep"]
+    everything = ["bulk", "fan-outs", "no-shows", "promises", "reminders", "retention", "slots",
+                  "sweep"]  # fmt: skip
     assert sorted(keep_scheduled(found.queues, found.settings)) == everything
     assert keep_scheduled(found.queues, found.settings) == []
     registry = found.queues[DEFAULT].scheduled_job_registry

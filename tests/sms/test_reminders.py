@@ -96,6 +96,7 @@ def test_documents_waiting_longer_do_not_starve_newer_due_ones(app, db_session):
     assert db_session.scalars(select(Message.recipient)).all() == ["+254700000049"]
 
 
+@pytest.mark.committed  # delivery pins a connection of its own
 def test_a_reminder_for_a_booking_cancelled_since_is_dropped(seeded, db_session, delivery,
                                                              fake_at):  # fmt: skip
     slot = db_session.scalars(select(Slot).order_by(Slot.starts_at)).first()

@@ -51,3 +51,12 @@ def test_a_young_pending_message_is_left_to_its_job(app, db_session):
     message_id = add_message(app)
     started(app.extensions["huduma"].redis_raw, [message_id])
     assert _sweep(app) == 0
+
+
+def test_a_job_taken_off_its_queue_by_a_worker_that_died_counts_as_lost(app, db_session):
+    """A worker killed between taking a send job and starting it leaves no job anywhere."""
+    message_id = add_message(app)
+    queue = app.extensions["huduma"].queues["transactional"]
+    queue.connection.lpop(queue.key)  # taken by a worker, which then died
+    _age(db_session, message_id, 3600)
+    assert _sweep(app) == 1 and _jobs(app) == 1

@@ -8,7 +8,7 @@ from jobs.periodic import MARKER
 from sms.outbox import queue_message
 from tests.sms.conftest import statuses, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.committed]  # worker processes
 TOTAL = 5
 
 
@@ -21,7 +21,8 @@ def _queue(app, first: int) -> None:
 
 def test_after_redis_loses_its_data_pending_messages_still_go_out(app, fake_at, workers):
     redis = app.extensions["huduma"].redis_raw
-    workers.start(SMS_SWEEP_SECONDS="1", SMS_LEASE_SECONDS="2")
+    workers.start(SMS_SWEEP_SECONDS="1", SMS_LEASE_SECONDS="2", SMS_SEND_TIMEOUT="0.5",
+                  SMS_RATE_WAIT_SECONDS="0.5")  # fmt: skip
     assert wait_for(lambda: redis.exists(MARKER + "sweep"), 60)
     _queue(app, 0)
     assert wait_for(lambda: fake_at.stats()["unique"] == TOTAL, 60)

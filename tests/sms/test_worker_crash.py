@@ -15,12 +15,13 @@ from models import Broadcast, StaffUser
 from sms.outbox import queue_messages
 from tests.sms.conftest import statuses, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.committed]  # worker processes
 TOTAL = 300
 BATCH = 10
 CONCURRENCY = 4
 WORKER = {"SMS_BATCH_SIZE": str(BATCH), "SMS_SEND_CONCURRENCY": str(CONCURRENCY),
-          "SMS_LEASE_SECONDS": "5", "SMS_SWEEP_SECONDS": "1"}  # fmt: skip
+          "SMS_LEASE_SECONDS": "5", "SMS_SWEEP_SECONDS": "1", "SMS_SEND_TIMEOUT": "1",
+          "SMS_RATE_WAIT_SECONDS": "1"}  # fmt: skip
 
 
 def _broadcast(app) -> None:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Callable
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from models import Role
+from models import Role, StaffUser, utcnow
 from services.staff_accounts import create_user
+from services.two_factor import required_for
 
 PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -25,9 +30,30 @@ def csrf(client: FlaskClient, path: str = "/staff/login") -> str:
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
-    """Log in through the form, as a browser would; return the status code."""
+    """Log in through the form, as a browser would, with the app's code when asked; the status."""
     data = {"username": username, "password": password, "csrf_token": csrf(client)}
-    return client.post("/staff/login", data=data).status_code
+    answer = client.post("/staff/login", data=data)
+    if answer.status_code != 302 or "/staff/login/code" not in answer.headers["Location"]:
+        return answer.status_code
+    code = current_code(client.application, username)
+    form = {"code": code, "csrf_token": csrf(client, "/staff/login/code")}
+    return client.post("/staff/login/code", data=form).status_code
+
+
+def current_code(app: Flask, username: str) -> str:
+    """Return a code the account's authenticator app would show now, not used before."""
+    with app.extensions["huduma"].session_factory() as session:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == username)).one()
+        secret, last = user.totp_secret, user.totp_last_step
+    assert secret, f"{username} has no authenticator"
+    step = max(int(time.time()) // 30, last + 1)  # a second login within 30 s uses the next code
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def enable_two_factor(session: Session, user: StaffUser) -> str:
+    """Give an account a confirmed authenticator, as if enrolled earlier; return its secret."""
+    user.totp_secret, user.totp_enabled_at = pyotp.random_base32(), utcnow()
+    return user.totp_secret
 
 
 def post(client: FlaskClient, path: str, **data: object):
@@ -41,9 +67,11 @@ def make_staff(app: Flask) -> Callable[[str, Role], str]:
 
     def make(username: str, role: Role) -> str:
         with app.extensions["huduma"].session_factory.begin() as session:
-            create_user(
+            user = create_user(
                 session, username=username, full_name=username.title(), password=PASSWORD, role=role
             )
+            if required_for(role):
+                enable_two_factor(session, user)
         return username
 
     return make

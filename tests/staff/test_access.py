@@ -22,6 +22,7 @@ from models import (
     Centre,
     Holiday,
     Message,
+    RecoveryCode,
     Role,
     Service,
     StaffUser,
@@ -30,10 +31,16 @@ from models import (
 from services import agency_keys
 from services.audiences import Audience
 from services.staff_accounts import create_user
-from tests.staff.conftest import PASSWORD, csrf
+from services.two_factor import pending_secret
+from tests.staff import visit_world as vw
+from tests.staff.conftest import PASSWORD, csrf, current_code, enable_two_factor
 
 RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
-PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login")}
+PUBLIC = {(method, path) for method in ("GET", "POST")
+          for path in ("/staff/login", "/staff/login/code", "/staff/login/enrol")} | {
+    ("GET", "/staff/display/{id}"),  # the wall display: a key instead
+    ("GET", "/staff/display/{id}/board"),
+}  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -73,6 +80,7 @@ class Case:
     shows: str = ""
     effect: Callable[[World, Made], bool] | None = None
     send: Callable[[Made], dict[str, Any]] = field(default=lambda m: {})
+    renews_session: bool = False  # a new session: a new CSRF token
 
     def url(self, made: Made) -> str:
         return self.path.format(**made)
@@ -163,6 +171,26 @@ def _user(world: World) -> Made:
         user = create_user(session, username=world.name("target"), full_name="Target",
                            password=PASSWORD, role=Role.AGENT)  # fmt: skip
         return {"id": user.id, "hash": user.password_hash}
+
+
+def _with_two_factor(world: World) -> Made:
+    made = _user(world)
+    with world.begin() as session:
+        enable_two_factor(session, _get(session, StaffUser, made["id"]))
+    return made
+
+
+def _my_hash(world: World) -> Made:
+    with world.read() as session:
+        return {"hash": _get(session, StaffUser, world.me).password_hash, "me": world.me}
+
+
+def _my_code(world: World) -> Made:
+    """A code of the actor's authenticator app, enrolment begun if it was not."""
+    with world.begin() as session:
+        pending_secret(_get(session, StaffUser, world.me))
+        username = _get(session, StaffUser, world.me).username
+    return {"code": current_code(world.app, username), "me": world.me}
 
 
 def _compose_form(made: Made) -> dict[str, Any]:
@@ -266,6 +294,47 @@ CASES = [
          "/staff/admin/services", send=lambda m: {},
          effect=_read(lambda s, m: not _get(s, Service, m["id"]).active)),
     Case("GET", "/staff/admin/audit", M, shows="Audit log"),
+    Case("POST", "/staff/admin/staff/{id}/two-factor", M, _with_two_factor, 302,
+         "/staff/admin/staff",
+         effect=_read(lambda s, m: _get(s, StaffUser, m["id"]).totp_secret is None)),
+    Case("GET", "/staff/admin/citizen", M, shows="Citizens' data requests"),
+    Case("POST", "/staff/admin/citizen/export", M, send=lambda m: {"number": "0712000001"},
+         shows='"sections"', effect=_audited("citizen_export")),
+    Case("POST", "/staff/admin/citizen/erase", M, send=lambda m: {"number": "0712000009",
+                                                                   "confirm": "ERASE"},
+         shows='id="erased"', effect=_audited("citizen_erase")),
+    Case("GET", "/staff/account/", A, shows="Your account"),
+    Case("GET", "/staff/account/two-factor", A, shows='name="code"'),
+    Case("POST", "/staff/account/two-factor", A, _my_code, send=lambda m: {"code": m["code"]},
+         shows='id="recovery-codes"', effect=_read(lambda s, m: s.scalars(
+             select(RecoveryCode).where(RecoveryCode.user_id == m["me"])).first() is not None)),
+    Case("POST", "/staff/account/password", A, _my_hash, 302, "/staff/account/",
+         send=lambda m: {"current": PASSWORD, "new": "another long secret"},
+         effect=_read(lambda s, m: _get(s, StaffUser, m["me"]).password_hash != m["hash"]),
+         renews_session=True),
+    Case("GET", "/staff/desk/?centre={centre}", A, vw.at_centre, shows="Check-in desk"),
+    Case("POST", "/staff/desk/check-in", A, vw.booked_today, 302, "/staff/desk/",
+         send=lambda m: {"centre": m["centre"], "q": m["ref"]}, effect=vw.exists(vw.checked_in)),
+    Case("POST", "/staff/desk/walk-in", A, vw.seat_today, 302, "/staff/desk/",
+         send=lambda m: {"centre": m["centre"], "service": m["service"], "nonce": m["nonce"]},
+         effect=vw.exists(vw.walked_in)),
+    Case("GET", "/staff/counter/?centre={centre}&counter=1", A, vw.at_centre, shows="Counter 1"),
+    Case("POST", "/staff/counter/call", A, vw.waiting_visit, 302, "/staff/counter/",
+         send=lambda m: {"centre": m["centre"], "counter": m["counter"], "service": vw.QUEUE},
+         effect=vw.visit_status("called")),
+    Case("POST", "/staff/counter/{id}/finish", A, vw.called_visit, 302, "/staff/counter/",
+         send=lambda m: {"centre": m["centre"], "counter": m["counter"], "action": "served",
+                         "outcome": "done"}, effect=vw.visit_status("served")),
+    Case("GET", "/staff/assisted/", A, shows="Assisted booking"),
+    Case("POST", "/staff/assisted/book", A, vw.future_slot, 302, "/staff/assisted/",
+         send=lambda m: {"phone": m["phone"], "slot": m["slot"], "id_number": "12345678",
+                         "nonce": m["slot"]}, effect=vw.exists(vw.desk_booked)),
+    Case("POST", "/staff/assisted/{id}/cancel", A, vw.desk_booking, 302, "/staff/assisted/",
+         send=lambda m: {"phone": m["phone"]}, effect=vw.exists(vw.cancelled)),
+    Case("GET", "/staff/visits/", A, shows="Visits: queues"),
+    Case("GET", "/staff/centre-staff/", M, shows="Centre staff"),
+    Case("POST", "/staff/centre-staff/{id}", M, _user, 302, "/staff/centre-staff/",
+         send=lambda m: {"centre": vw.CENTRE}, effect=vw.exists(vw.centre_set)),
     # Last: it ends the session the other cases use.
     Case("POST", "/staff/logout", A, status=302, goes_to="/staff/login",
          effect=_audited("logout")),
@@ -306,6 +375,8 @@ def test_each_role_can_do_exactly_what_it_may(seeded, as_role, make_staff, role)
         if case.shows:
             assert case.shows in answer.get_data(as_text=True), where
         assert case.effect is None or case.effect(world, made), where
+        if case.renews_session:
+            token = csrf(client, "/staff/simulator/")
     assert client.get("/staff/dashboard").status_code == 302  # logged out at the end
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app import create_app
@@ -18,6 +19,7 @@ def _kiambu_centres(app, phone: str) -> str:
     return dial.pick("Kiambu")
 
 
+@pytest.mark.committed  # a second app: a process of its own, with its own connections
 def test_a_centre_switched_off_leaves_the_lists_of_every_process(
     seeded, as_role, settings, db_session
 ):

@@ -21,13 +21,12 @@ def test_login_without_csrf_token_is_refused(client, make_staff):
     assert answer.status_code == 400
 
 
-def test_account_locks_after_repeated_failures(client, make_staff, db_session):
+def test_account_locks_after_repeated_failures_from_one_address(client, make_staff):
     make_staff("amina", Role.AGENT)
     codes = [login(client, "amina", "wrong password!") for _ in range(5)]
     assert codes == [401] * 5
-    assert login(client, "amina") == 401  # the right password no longer opens it
-    user = db_session.scalars(select(StaffUser).where(StaffUser.username == "amina")).one()
-    assert user.locked_until is not None
+    assert login(client, "amina") == 401  # the right password no longer opens it from here
+    assert _login_from(client, "10.0.0.10", "amina") == 302  # but does from elsewhere
 
 
 def test_logins_are_audited(client, make_staff, db_session):
@@ -87,10 +86,24 @@ def test_throttled_attempts_are_audited_and_do_not_touch_the_account(app, make_s
 
 
 def test_someone_elses_failures_do_not_end_a_logged_in_session(app, as_role, db_session):
+    found = app.extensions["huduma"]
+    found.settings = found.settings.with_overrides(login_account_max_failures=5)
     supervisor = as_role(Role.SUPERVISOR, "amina")
     attacker = app.test_client()
     for _ in range(5):
         login(attacker, "amina", "wrong password!")
     assert db_session.scalars(select(StaffUser.locked_until)).one() is not None
     assert supervisor.get("/staff/broadcasts/").status_code == 200
-    assert login(app.test_client(), "amina") == 401  # new logins wait for the lock to end
+    assert _login_from(app.test_client(), "10.0.0.10", "amina") == 401  # new logins must wait
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_ignored(app, make_staff):
+    found = app.extensions["huduma"]
+    found.settings = found.settings.with_overrides(login_ip_max_failures=3)
+    client = app.test_client()
+    for n in range(3):
+        data = {"username": f"guess{n}", "password": "wrong!", "csrf_token": csrf(client)}
+        client.post("/staff/login", data=data, headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    data = {"username": "x", "password": "y", "csrf_token": csrf(client)}
+    answer = client.post("/staff/login", data=data, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert answer.status_code == 429  # a forged header does not buy an attacker a new address

@@ -1,7 +1,7 @@
 """reference key: documents found by their reference as people type it
 
 Revision ID: 5b1d0c7e9a42
-Revises: ee8018b6d381
+Revises: a7c31e5b9d20
 Create Date: 2026-12-02 09:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '5b1d0c7e9a42'
-down_revision: Union[str, Sequence[str], None] = 'ee8018b6d381'
+down_revision: Union[str, Sequence[str], None] = 'a7c31e5b9d20'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,43 @@
+"""Fixtures of the fault tests: the fault toolkit, and the service's own processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.fixtures import (
+    fault_proxy,
+    pgbouncer,
+    pgbouncer_factory,
+    postgres_backend,
+    postgres_proxy,
+    redis_proxy,
+    redis_server,
+    sentinel_cluster,
+    slow_clients,
+)
+from tests.faults.service import Service
+from tests.sms.conftest import fake_at
+
+__all__ = [
+    "fake_at",
+    "fault_proxy",
+    "pgbouncer",
+    "pgbouncer_factory",
+    "postgres_backend",
+    "postgres_proxy",
+    "redis_proxy",
+    "redis_server",
+    "sentinel_cluster",
+    "slow_clients",
+]
+
+
+@pytest.fixture()
+def service(app, database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Service]:
+    """The service's processes on the test database and Redis (the `app` fixture cleans up)."""
+    found = Service(database_url, redis_url, tmp_path)
+    yield found
+    found.stop_all()
