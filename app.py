@@ -22,11 +22,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     from demo.cli import seed_cli
     from jobs.cli import retention_cli, slots_cli
     from jobs.sends import dispatcher
-    from menus import registry
+    from menus import keywords, registry
     from ops.logs import configure_logging
     from ops.runtime import Role, build_runtime
     from services.visit_ratings import reply_hook
-    from sms import callbacks, keywords
+    from sms import callbacks
+    from sms.keywords import REPLY_HOOK
     from ussd.cli import ussd_cli
     from web import errors, headers, health, metrics, proxy, requests
     from web.access import log_requests
@@ -45,8 +46,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     ussd.views.install(app, registry.build(found))  # the console's simulator plays it too
     if settings.web_surface in ("all", "callbacks"):
-        app.register_blueprint(callbacks.bp)
-        app.extensions[keywords.REPLY_HOOK] = reply_hook(settings)
+        callbacks.install(app, keywords.respond)
+        app.extensions[REPLY_HOOK] = reply_hook(settings)
     if settings.web_surface == "callbacks":
         app.config.update(MAX_CONTENT_LENGTH=CALLBACKS_MAX_BODY)
     if settings.web_surface in ("all", "console"):

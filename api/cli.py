@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from models import Agency
 from services.agency_keys import UnknownAgency, create_key
 from services.documents import MAX_BATCH, FeedBusy, FeedResult, apply_and_commit
+from sms.templates import public_code
 from web.requests import runtime
 
 agency_cli = AppGroup("agency", help="Agencies and their status-feed keys.")
@@ -97,7 +98,7 @@ def _import_chunk(
     try:
         result = apply_and_commit(
             work, items, agency_id=agency_id, source="csv", hash_key=found.settings.secret_key,
-            default_language=found.settings.default_language,
+            default_language=found.settings.default_language, dial=public_code(found.settings),
         )  # fmt: skip
     except (FeedBusy, DBAPIError) as exc:
         for line in lines:

@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from models import AgencyKey
 from services.agency_keys import authenticate
 from services.documents import MAX_BATCH, FeedBusy, apply_and_commit
+from sms.templates import public_code
 from web.requests import db, rollback, runtime, work
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
@@ -77,6 +78,6 @@ def _apply(agency_id: int, updates: list[Any]) -> dict[str, Any]:
     result = apply_and_commit(
         work(), updates, agency_id=agency_id, source="api",
         hash_key=settings.secret_key,
-        default_language=settings.default_language,
+        default_language=settings.default_language, dial=public_code(settings),
     )  # fmt: skip
     return result.as_dict()

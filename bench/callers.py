@@ -29,7 +29,7 @@ SERVICE_CODE = "*384*1919#"
 OPTION = re.compile(r"^(\d+)\. ", re.MULTILINE)
 BUSY = "Service busy"
 ANSWERS = ("Application ", " is ready")  # the end of a status lookup that reached the database
-PICKS = 5  # service, county, centre, date, time
+PICKS = 5  # service, county, centre, date, time (fewer when a county has one centre)
 JOIN_SECONDS = HOP_SECONDS + 5
 
 
@@ -93,10 +93,10 @@ class Line:
         return body if answered and body.startswith("CON ") else None
 
 
-def status_dial(line: Line, phone: str, kind: int, reference: str) -> str:
-    """Look a document up: main menu, status, its kind, its reference."""
+def status_dial(line: Line, phone: str, reference: str) -> str:
+    """Look a document up: English (a new number is asked), status, its reference."""
     dial = Dial("status", phone)
-    texts = ["", "1", f"1*{kind}", f"1*{kind}*{reference}"]
+    texts = ["", "1", "1*1", f"1*1*{reference}"]
     for text in texts:
         if line.hop(dial, text) is None:
             break
@@ -110,19 +110,26 @@ def pick(screen: str, rng: random.Random) -> str | None:
 
 
 def booking_dial(line: Line, phone: str, rng: random.Random) -> str:
-    """Book a seat: any service, county, centre, date and time offered, an ID number, confirm."""
+    """Book a seat: English, any service, place and time offered, an ID number, confirm."""
     dial = Dial("booking", phone)
     id_number = str(rng.randint(10_000_000, 39_999_999))
-    steps: list[str | None] = ["2", *[None] * PICKS, id_number, "1"]
+    steps = iter(["1", "2"])  # a new number is asked its language; then Book appointment
     inputs: list[str] = []
     screen = line.hop(dial, "")
-    for step in steps:
-        choice = (step or pick(screen, rng)) if screen is not None else None
+    for _ in range(2 + PICKS + 2):
+        choice = (next(steps, None) or answer(screen, id_number, rng)) if screen else None
         if choice is None:
             break
         inputs.append(choice)
         screen = line.hop(dial, "*".join(inputs))
     return dial.line(served=False)
+
+
+def answer(screen: str, id_number: str, rng: random.Random) -> str | None:
+    """Confirm, type the number a screen without options asks for, or pick an option."""
+    if "1. Confirm" in screen:
+        return "1"
+    return pick(screen, rng) if OPTION.search(screen) else id_number
 
 
 @dataclass
@@ -150,12 +157,11 @@ def phones(first: int) -> Callable[[], str]:
 
 
 def status_caller(line: Line, journal: Journal, fresh: Callable[[], str],
-                  documents: list[tuple[int, str]], seed: int) -> None:  # fmt: skip
+                  documents: list[str], seed: int) -> None:  # fmt: skip
     """Look up documents on fresh numbers until stopped (lookups per number are limited)."""
     rng = random.Random(seed)
     while not line.stop.is_set():
-        kind, reference = rng.choice(documents)
-        journal.write(status_dial(line, fresh(), kind, reference))
+        journal.write(status_dial(line, fresh(), rng.choice(documents)))
 
 
 def booking_caller(line: Line, journal: Journal, fresh: Callable[[], str], seed: int) -> None:
@@ -169,7 +175,7 @@ def threads(
     args: argparse.Namespace, journal: Journal, stop: threading.Event
 ) -> Iterator[threading.Thread]:
     """The callers: --status of them looking documents up, --booking of them booking."""
-    documents = [(int(kind), str(ref)) for kind, ref in json.loads(args.documents.read_text())]
+    documents = [str(ref) for ref in json.loads(args.documents.read_text())]
     status_phones, booking_phones = phones(args.status_phones), phones(args.booking_phones)
     for n in range(args.status):
         line = Line(args.url, args.think, stop)
@@ -184,7 +190,7 @@ def main() -> None:
     """Call until SIGTERM or --seconds, then let each caller finish its hop."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True, help="AT's USSD callback URL, with its token")
-    parser.add_argument("--documents", type=Path, required=True, help="JSON [[kind, ref], ...]")
+    parser.add_argument("--documents", type=Path, required=True, help="JSON [ref, ...]")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--status", type=int, default=12)
     parser.add_argument("--booking", type=int, default=1)

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from config import Settings, load_settings
 from demo.seed import seed_all
-from menus.status import KINDS
 from models import Document
 from models.migrate import upgrade
 from ops.launcher import Launcher
@@ -175,14 +174,13 @@ def start_units(stage: Stage) -> None:
     stage.start_workers()
 
 
-def documents(stage: Stage) -> list[tuple[int, str]]:
-    """A sample of seeded references with the menu number of their kind."""
-    menu = {kind.value: number for number, (_, kind) in enumerate(KINDS, start=1)}
+def documents(stage: Stage) -> list[str]:
+    """A sample of seeded references (the status journey asks no kind)."""
     engine = create_engine(stage.direct_url)
     try:
         with Session(engine) as session:
-            query = select(Document.kind, Document.reference).order_by(func.random())
-            found = session.execute(query.limit(SAMPLE_DOCUMENTS)).all()
+            query = select(Document.reference).order_by(func.random())
+            found = session.scalars(query.limit(SAMPLE_DOCUMENTS)).all()
     finally:
         engine.dispose()
-    return [(menu[str(kind)], str(reference)) for kind, reference in found]
+    return [str(reference) for reference in found]

@@ -9,17 +9,19 @@
 -- THE JOURNEYS: what a caller types on each screen after dialling, in order. When a menu gains
 -- or loses a screen, change the inputs here (and `answer`, the final screen's expected text);
 -- a status screen changes bench/node/status_menu.js too (the bench compares both systems' screens).
--- {ref} is a random reference from BENCH_REFS, {day} a day 1-3, {time} a time 1-6.
+-- {ref} is a random reference from BENCH_REFS, {day} a date 2-4, {time} a time 1-6.
 ---------------------------------------------------------------------------------------------
 local JOURNEYS = {
+  -- Every session dials from a new number: its first screen asks the language.
   status = {
-    inputs = {"1", "1", "{ref}"},  -- check document status, ID card, the reference
+    inputs = {"1", "1", "{ref}"},  -- English, check document status, the reference
     -- Lua patterns, any of which the last reply must match: the answer, ready or not.
-    answer = {"^END Application HK%-", "^CON Your .* is ready"},
+    answer = {"^END Application %*%*%*", "^CON Your .* is ready"},
   },
   booking = {
-    -- book, first service, first county, first centre, a day, a time, ID number, confirm
-    inputs = {"2", "1", "1", "1", "{day}", "{time}", "12345678", "1"},
+    -- English, book, first service, first county (most centres), its first centre, a date
+    -- (option 1 is the earliest time), a time, ID number, confirm
+    inputs = {"1", "2", "1", "1", "1", "{day}", "{time}", "12345678", "1"},
     answer = {"HKA%-"},  -- the booking reference
   },
 }
@@ -62,7 +64,7 @@ function init(args)
 end
 
 local function fill(input)
-  local values = {ref = refs[math.random(#refs)], day = math.random(3), time = math.random(6)}
+  local values = {ref = refs[math.random(#refs)], day = math.random(2, 4), time = math.random(6)}
   return (string.gsub(input, "{(%a+)}", function(name) return tostring(values[name]) end))
 end
 

@@ -116,6 +116,8 @@ class Settings:
     sms_awareness_window: tuple[str, str] = ("08:00", "18:00")
     sms_replies_per_hour: int = 5
     reminder_days: tuple[int, ...] = (7, 21)
+    reminder_window: tuple[str, str] = ("08:00", "19:00")
+    reminder_gap_days: int = 3
     sms_send_concurrency: int = 16
     sms_rate_wait_seconds: float = 10.0
     sms_failure_ticket_count: int = 3
@@ -339,6 +341,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_awareness_window=_window(env.get("SMS_AWARENESS_WINDOW", "08:00-18:00")),
         sms_replies_per_hour=int(env.get("SMS_REPLIES_PER_HOUR", "5")),
         reminder_days=tuple(int(d) for d in _codes(env.get("REMINDER_DAYS", "7,21"))),
+        reminder_window=_window(env.get("REMINDER_WINDOW", "08:00-19:00")),
+        reminder_gap_days=int(env.get("REMINDER_GAP_DAYS", "3")),
         sms_send_concurrency=int(env.get("SMS_SEND_CONCURRENCY", "16")),
         sms_rate_wait_seconds=float(env.get("SMS_RATE_WAIT_SECONDS", "10")),
         sms_failure_ticket_count=int(env.get("SMS_FAILURE_TICKET_COUNT", "3")),

@@ -9,6 +9,7 @@ import re
 import phonenumbers
 
 ID_NUMBER = re.compile(r"[0-9]{6,14}")  # not \d: it matches Arabic-Indic digits too
+BIRTH_CERTIFICATE = re.compile(r"[A-Z0-9]{5,14}")
 
 
 class InvalidPhone(ValueError):
@@ -16,7 +17,7 @@ class InvalidPhone(ValueError):
 
 
 class InvalidIdNumber(ValueError):
-    """Not a national ID number."""
+    """Not a national ID number (or birth certificate number)."""
 
 
 def normalise_phone(raw: str) -> str:
@@ -48,6 +49,14 @@ def validate_id_number(raw: str) -> str:
     if not ID_NUMBER.fullmatch(digits):
         raise InvalidIdNumber("an ID number is 6 to 14 digits")
     return digits
+
+
+def validate_birth_certificate(raw: str) -> str:
+    """Return a birth certificate number: 5 to 14 letters and digits, spaces ignored."""
+    cleaned = "".join((raw or "").split()).upper()
+    if not BIRTH_CERTIFICATE.fullmatch(cleaned):
+        raise InvalidIdNumber("a birth certificate number is 5 to 14 letters and digits")
+    return cleaned
 
 
 def mask_id_number(id_number: str) -> str:

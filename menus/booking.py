@@ -1,190 +1,174 @@
-"""Book an appointment: service, county, centre, date, time, ID number, confirm."""
+"""Book an appointment, what and where: the service, then the county and centre.
+
+A returning caller is offered the centre of their last booking first; counties come most
+booked first, and a caller may type a county's first letters instead of paging.
+"""
 
 from __future__ import annotations
 
-import time
-from datetime import date
+from dataclasses import replace
 
-from sqlalchemy.exc import OperationalError
-
-from identifiers.numbers import InvalidIdNumber, keyed_hash, mask_id_number, validate_id_number
-from menus.common import day_text, hop_key, listing, notice, when_text
+from menus.booking_confirm import PROOF, REFUSALS, proof_of
+from menus.common import GONE, listing
 from menus.context import HopContext, HopTurn
-from models import Booking
-from services import bookings
-from services.promises import defer_booking
-from sms.receipts import queue_receipt
-from ussd.engine import Go, Invalid, Node, Outcome, View
+from services import bookings, catalogue, returning
+from ussd.engine import Again, Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
-REFUSALS = {
-    "too_many": N_("You already have 2 upcoming appointments. Cancel one first."),
-    "same_day": N_("You already have this service booked that day."),
-}
+MINE = "mine"
+LAST = "last:"  # the value of the "same centre as last time" option
+TOO_MANY = REFUSALS["too_many"]
+NO_COUNTY = N_("No county starts with that. Type its first letters or choose a number.")
 
 
-def _labels(turn: HopTurn, choices: list[bookings.Choice]) -> list[tuple[str, str]]:
-    return [(str(id_), sw if turn.state.lang == "sw" else en) for id_, en, sw in choices]
+def _labels(turn: HopTurn, options: list[catalogue.Option]) -> list[tuple[str, str]]:
+    return [(str(option.id), option.name(turn.state.lang)) for option in options]
+
+
+def _at_limit(turn: HopTurn) -> bool:
+    hop = turn.ctx
+    held = hop.read(lambda db: bookings.active_count(db, hop.phone, hop.now))
+    return held >= hop.settings.ussd_max_active_bookings
+
+
+def _service_view(turn: HopTurn) -> View:
+    """The services, or at once the booking limit when the caller has reached it."""
+    if _at_limit(turn):
+        limit = turn.ctx.settings.ussd_max_active_bookings
+        mine = turn.t(N_("My appointments"))
+        return View(turn.t(TOO_MANY, limit=limit), [mine], values=[MINE])
+    return SERVICES.view(turn)
+
+
+def _service_handle(turn: HopTurn, text: str) -> Outcome:
+    if turn.state.values == [MINE]:
+        return Go("mine.list") if turn.picked(text) == MINE else Invalid()
+    assert SERVICES.handle is not None
+    outcome = SERVICES.handle(turn, text)
+    if isinstance(outcome, Go) and "service" in outcome.data:
+        shown = proof_of(turn, outcome.data["service"]).value
+        return replace(outcome, data={**outcome.data, PROOF: shown})
+    return outcome
 
 
 def _services(turn: HopTurn) -> list[tuple[str, str]]:
-    return _labels(turn, turn.ctx.read(bookings.service_choices))
+    hop = turn.ctx
+    return _labels(turn, hop.read(lambda db: catalogue.services(db, hop.catalogue())))
+
+
+def _fresh(turn: HopTurn, still: bool) -> bool:
+    """Pass `still` on; a choice found gone means this process's lists are stale: drop them all."""
+    if not still:
+        catalogue.changed(turn.ctx.redis)
+    return still
+
+
+def _service_open(turn: HopTurn, value: str) -> bool:
+    return _fresh(turn, turn.ctx.read(lambda db: catalogue.service_open(db, int(value))))
 
 
 def _counties(turn: HopTurn) -> list[tuple[str, str]]:
-    service = int(turn.data["service"])
-    return _labels(turn, turn.ctx.read(lambda db: bookings.county_choices(db, service)))
+    hop, service = turn.ctx, int(turn.data["service"])
+    found = hop.read(lambda db: catalogue.counties(db, service, hop.catalogue(), hop.now))
+    return _labels(turn, found)
+
+
+def _where_view(turn: HopTurn) -> View:
+    """The counties, most booked first, after the centre the caller used last time."""
+    hop, service = turn.ctx, int(turn.data["service"])
+    counties = _counties(turn)
+    if not counties:
+        return View(turn.t(N_("Nothing to choose from. Dial again later.")), end=True)
+    place = hop.read(lambda db: returning.last_place(db, hop.phone, service))
+    pairs = [(f"{LAST}{place.centre_id}:{place.county_id}",
+              turn.t(N_("{centre} (last time)"), centre=place.name))] if place else []  # fmt: skip
+    pairs += counties
+    title = turn.t(N_("Choose your county, or type its first letters"))
+    labels, values = [label for _, label in pairs], [value for value, _ in pairs]
+    return View(title, labels, values=values, notes=(NO_COUNTY, GONE))
+
+
+def _where_handle(turn: HopTurn, text: str) -> Outcome:
+    value = turn.picked(text)
+    if value is None:
+        return _typed(turn, text)
+    if value.startswith(LAST):
+        centre, county = value.removeprefix(LAST).split(":")
+        return _to_centre(turn, county, centre)
+    return _to_county(turn, value)
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalpha())
+
+
+def _typed(turn: HopTurn, text: str) -> Outcome:
+    """Letters typed instead of a number: the counties shown whose names start with them."""
+    typed = _key(text)
+    if not typed:
+        return Invalid()
+    shown = zip(turn.state.values, turn.state.labels, strict=True)
+    found = [value for value, label in shown if _key(label).startswith(typed)]
+    found = [value for value in found if not value.startswith(LAST)]
+    if not found:
+        return Invalid(NO_COUNTY)
+    if len(found) == 1:
+        return _to_county(turn, found[0])
+    return Go("book.match", {"match": ",".join(found)})
+
+
+def _to_county(turn: HopTurn, county: str) -> Outcome:
+    """Go on to the county's centres, or straight to the dates when it has only one."""
+    hop, service = turn.ctx, int(turn.data["service"])
+    centres = hop.read(lambda db: catalogue.centres(db, service, int(county), hop.catalogue()))
+    if not centres:  # none left since the list was shown: it was stale
+        catalogue.changed(hop.redis)
+        return Again(GONE)
+    if len(centres) == 1:
+        return _to_centre(turn, county, str(centres[0].id))
+    return Go("book.centre", {"county": county})
+
+
+def _to_centre(turn: HopTurn, county: str, centre: str) -> Outcome:
+    if not _offered(turn, centre):
+        return Again(GONE)
+    return Go("book.day", {"county": county, "centre": centre})
+
+
+def _matches(turn: HopTurn) -> list[tuple[str, str]]:
+    wanted = turn.data.get("match", "").split(",")
+    return [pair for pair in _counties(turn) if pair[0] in wanted]
+
+
+def _match_handle(turn: HopTurn, text: str) -> Outcome:
+    value = turn.picked(text)
+    return Invalid() if value is None else _to_county(turn, value)
 
 
 def _centres(turn: HopTurn) -> list[tuple[str, str]]:
-    service, county = int(turn.data["service"]), int(turn.data["county"])
-    return _labels(turn, turn.ctx.read(lambda db: bookings.centre_choices(db, service, county)))
+    hop, service, county = turn.ctx, int(turn.data["service"]), int(turn.data["county"])
+    found = hop.read(lambda db: catalogue.centres(db, service, county, hop.catalogue()))
+    return _labels(turn, found)
 
 
 def _offered(turn: HopTurn, value: str) -> bool:
     """True while the chosen centre still offers the chosen service."""
     service, centre = int(turn.data["service"]), int(value)
-    return turn.ctx.read(lambda db: bookings.offers(db, centre, service))
+    return _fresh(turn, turn.ctx.read(lambda db: catalogue.offers(db, centre, service)))
 
 
-def _days(turn: HopTurn) -> list[tuple[str, str]]:
-    hop = turn.ctx
-    service, centre = int(turn.data["service"]), int(turn.data["centre"])
-    limit = hop.settings.ussd_booking_days
-    found = hop.read(lambda db: bookings.open_days(db, service, centre, hop.now, hop.tz, limit))
-    return [(day.isoformat(), day_text(turn, day)) for day in found]
-
-
-def _time_view(turn: HopTurn) -> View:
-    hop = turn.ctx
-    service, centre = int(turn.data["service"]), int(turn.data["centre"])
-    day = date.fromisoformat(turn.data["day"])
-    found = hop.read(lambda db: bookings.open_slots(db, service, centre, day, hop.now, hop.tz))
-    if not found:  # taken since the date was listed; Back returns to the dates
-        return View(turn.t(N_("No free times are left on that day.")))
-    labels = [
-        turn.t(N_("{time} ({left} left)"), time=f"{slot.starts_at.astimezone(hop.tz):%H:%M}",
-               left=slot.capacity - slot.booked)
-        for slot in found
-    ]  # fmt: skip
-    return View(turn.t(N_("Choose a time")), labels, values=[str(slot.id) for slot in found])
-
-
-def _time_handle(turn: HopTurn, text: str) -> Outcome:
-    slot = turn.picked(text)
-    if slot is None:
-        return Invalid()
-    target = "book.confirm" if replaces(turn) is not None and turn.data.get("idm") else "book.id"
-    return Go(target, {"slot": slot})
-
-
-def replaces(turn: HopTurn) -> int | None:
-    """Return the booking this flow reschedules: only one chosen under My appointments now."""
-    chosen = turn.data.get("replaces", "")
-    if "mine.view" not in turn.state.stack or not chosen or chosen != turn.data.get("booking"):
-        return None
-    return int(chosen)
-
-
-def _id_handle(turn: HopTurn, text: str) -> Outcome:
-    try:
-        id_number = validate_id_number(text)
-    except InvalidIdNumber:
-        return Invalid(N_("An ID number is 6 to 14 digits."))
-    secret = turn.ctx.settings.secret_key
-    return Go(
-        "book.confirm", {"idm": mask_id_number(id_number), "idh": keyed_hash(id_number, secret)}
-    )
-
-
-def summary(turn: HopTurn, seat: bookings.Seat) -> dict[str, str]:
-    """Return the values a booking screen shows."""
-    lang = turn.state.lang
-    return {
-        "service": seat.service(lang),
-        "centre": seat.centre,
-        "when": when_text(turn, seat.starts_at),
-    }
-
-
-def _confirm_view(turn: HopTurn) -> View:
-    slot_id = int(turn.data.get("slot", "0") or 0)
-    seat = turn.ctx.read(lambda db: bookings.seat(db, slot_id))
-    if seat is None:
-        return View(turn.t(N_("That time is no longer available.")), end=True)
-    values = summary(turn, seat) | {"idm": turn.data.get("idm", "")}
-    title = turn.t(N_("{service}, {centre}, {when}, ID {idm}"), **values)
-    return View(title, [turn.t(N_("Confirm")), turn.t(N_("Cancel"))])
-
-
-def _confirm_handle(turn: HopTurn, text: str) -> Outcome:
-    if text == "2":
-        return Go("main")
-    if text != "1":
-        return Invalid()
-    hop = turn.ctx
-    try:
-        booking = _book(turn)
-    except OperationalError:
-        # Past the hop's deadline (e.g. waiting on a busy slot): recorded, finished by a job.
-        hop.work.rollback()
-        defer_booking(hop.work, _request(turn))
-        return Go("book.later")
-    except bookings.Refused as refused:
-        if refused.reason == "full":
-            return Go("book.time", flash=N_("That time was just taken. Choose another."))
-        return Go("book.refused", {"why": refused.reason})
-    return Go("book.done", {"ref": booking.reference})
-
-
-def _request(turn: HopTurn) -> bookings.Request:
-    hop, data = turn.ctx, turn.data
-    return bookings.Request(
-        phone=hop.phone, slot_id=int(data["slot"]), id_masked=data.get("idm", ""),
-        id_hash=data.get("idh", ""), language=turn.state.lang, idempotency_key=hop_key(turn),
-        replaces=replaces(turn),
-    )  # fmt: skip
-
-
-def _book(turn: HopTurn) -> Booking:
-    hop = turn.ctx
-    left = hop.settings.ussd_hop_deadline - (time.monotonic() - hop.caller.started)
-    booking = bookings.book(
-        hop.db, _request(turn), now=hop.now, limit=hop.settings.ussd_max_active_bookings,
-        tz=hop.tz, wait_seconds=left,
-    )  # fmt: skip
-    queue_receipt(hop.work, booking, "booking_receipt", turn.state.lang, hop.tz)
-    return booking
-
-
-def _done_text(turn: HopTurn) -> str:
-    return turn.t(N_("Booked. Your reference is {ref}. An SMS receipt is on its way. Show it "
-                     "at the gate."), ref=turn.data.get("ref", ""))  # fmt: skip
-
-
-def _refused_text(turn: HopTurn) -> str:
-    return turn.t(REFUSALS.get(turn.data.get("why", ""), REFUSALS["too_many"]))
-
-
+SERVICES = listing(
+    "book.service",
+    N_("Choose a service"),
+    _services,
+    "service",
+    "book.county",
+    still=_service_open,
+)
+MATCHES = listing("book.match", N_("Choose your county"), _matches, "county", "book.centre")
 NODES: tuple[Node[HopContext], ...] = (
-    listing("book.service", N_("Choose a service"), _services, "service", "book.county"),
-    listing("book.county", N_("Choose your county"), _counties, "county", "book.centre"),
+    Node("book.service", _service_view, _service_handle),
+    Node("book.county", _where_view, _where_handle),
+    Node("book.match", MATCHES.view, _match_handle),
     listing("book.centre", N_("Choose a centre"), _centres, "centre", "book.day", still=_offered),
-    listing(
-        "book.day",
-        N_("Choose a date"),
-        _days,
-        "day",
-        "book.time",
-        empty=N_("No free dates at this centre. Try another centre."),
-    ),  # fmt: skip
-    Node("book.time", _time_view, _time_handle),
-    Node("book.id", lambda turn: View(turn.t(N_("Enter your ID number"))), _id_handle),
-    Node("book.confirm", _confirm_view, _confirm_handle, acts=True),
-    notice("book.done", _done_text),
-    notice("book.refused", _refused_text),
-    notice(
-        "book.later",
-        lambda turn: turn.t(N_("We are busy. We will SMS you when your appointment is booked.")),
-    ),
 )

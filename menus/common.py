@@ -12,6 +12,7 @@ from words.dates import when_text as _when_text
 from words.i18n import N_
 
 GONE = N_("That choice is no longer available. Choose again.")
+LOCKED = N_("Too many lookups from this number. Try again in {minutes} min or call 1919.")
 Items = Callable[[HopTurn], list[tuple[str, str]]]
 
 
@@ -50,6 +51,16 @@ def menu(
 def notice(node_id: str, render: Callable[[HopTurn], str]) -> Node[HopContext]:
     """A closing screen."""
     return Node(node_id, lambda turn: View(render(turn), end=True))
+
+
+def minutes(seconds: int) -> int:
+    """Whole minutes, rounded up, of a wait of `seconds` (at least one)."""
+    return max(1, -(-seconds // 60))
+
+
+def locked(turn: HopTurn, seconds: int) -> View:
+    """The closing screen of a phone locked out for `seconds`: it says for how long."""
+    return View(turn.t(LOCKED, minutes=minutes(seconds)), end=True)
 
 
 def listing(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from models.work import Work
 from ops.runtime import Runtime
+from services import catalogue
 from ussd.engine import Turn
 from ussd.hop import Caller, Reader
 
@@ -29,6 +30,7 @@ class HopContext:
     reader: Reader
     redis: Redis
     settings: Settings
+    _catalogue: str = ""
 
     @property
     def db(self) -> Session:
@@ -50,6 +52,12 @@ class HopContext:
     @property
     def tz(self) -> ZoneInfo:
         return self.settings.tz
+
+    def catalogue(self) -> str:
+        """The catalogue's version, read from Redis once per hop (cached lists carry it)."""
+        if not self._catalogue:
+            self._catalogue = catalogue.version(self.redis)
+        return self._catalogue
 
     def read(self, lookup: Callable[[Session], T]) -> T:
         """Run a lookup that writes nothing outside any transaction, then free its connection.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from menus.booking import summary
+from menus.booking_confirm import summary
 from menus.common import listing, notice, when_text
 from menus.context import HopContext, HopTurn
-from services import bookings
-from sms.receipts import queue_receipt
+from services import appointments, bookings
+from sms.receipts import Receipt, queue_receipt
 from ussd.engine import Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
@@ -15,13 +15,13 @@ NOT_FOUND = N_("Appointment not found.")
 
 def _mine(turn: HopTurn) -> list[tuple[str, str]]:
     hop = turn.ctx
-    found = hop.read(lambda db: bookings.upcoming(db, hop.phone, hop.now))
+    found = hop.read(lambda db: appointments.upcoming(db, hop.phone, hop.now))
     return [(str(a.id), f"{a.reference} {when_text(turn, a.seat.starts_at)}") for a in found]
 
 
-def _appointment(turn: HopTurn) -> bookings.Appointment | None:
+def _appointment(turn: HopTurn) -> appointments.Appointment | None:
     hop, chosen = turn.ctx, int(turn.data.get("booking", "0") or 0)
-    return hop.read(lambda db: bookings.appointment(db, chosen, hop.phone))
+    return hop.read(lambda db: appointments.appointment(db, chosen, hop.phone))
 
 
 def _view(turn: HopTurn) -> View:
@@ -64,7 +64,7 @@ def _cancel_handle(turn: HopTurn, text: str) -> Outcome:
     cancelled = bookings.cancel(hop.db, chosen, hop.phone, hop.now)
     if cancelled is None:
         return Go("mine.gone")
-    queue_receipt(hop.work, cancelled, "booking_cancelled", turn.state.lang, hop.tz)
+    queue_receipt(hop.work, cancelled, Receipt.CANCELLED, turn.state.lang, hop.settings)
     return Go("mine.cancelled", {"ref": cancelled.reference})
 
 

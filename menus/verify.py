@@ -1,24 +1,43 @@
-"""Verify a message: is an SMS with this code really from Huduma, and what did it say?"""
+"""Verify a message: did Huduma send this number an SMS with this code or reference?
+
+The dial string printed on every SMS (*...*5*CODE#) lands here with the code already typed.
+"""
 
 from __future__ import annotations
 
-from menus.common import day_text, notice
+from menus.common import day_text, locked, notice
 from menus.context import HopContext, HopTurn
 from services import verification
 from ussd.engine import Go, Invalid, Node, Outcome, View
 from words.i18n import N_
 
+NOT_SENT = N_("Huduma sent this number no SMS with that code. If you got one, it is fake: Huduma "
+              "never asks for fees. Report it: call 1919.")  # fmt: skip
+
 
 def _handle(turn: HopTurn, text: str) -> Outcome:
     if not verification.looks_like_code(text):
-        return Invalid(N_("A code is 4 to 12 letters and digits."))
+        return Invalid(N_("Type the code or the reference printed on the SMS."))
     hop = turn.ctx
-    if not verification.allow_check(
-        hop.redis, hop.phone_key, hop.settings.ussd_verify_checks_per_hour
-    ):
+    if not verification.allow_check(hop.redis, hop.phone_key, _per_hour(turn)):
         return Go("verify.locked")
-    found = hop.read(lambda db: verification.find(db, text))
+    found = hop.read(lambda db: verification.find(db, text, hop.phone))
     return Go("verify.genuine", {"msg": str(found.message_id)}) if found else Go("verify.fake")
+
+
+def _per_hour(turn: HopTurn) -> int:
+    return turn.ctx.settings.ussd_verify_checks_per_hour
+
+
+def _wait(turn: HopTurn) -> int:
+    hop = turn.ctx
+    return verification.wait(hop.redis, hop.phone_key, _per_hour(turn))
+
+
+def _code_view(turn: HopTurn) -> View:
+    wait = _wait(turn)
+    prompt = N_("Enter the code or reference printed on the SMS")
+    return locked(turn, wait) if wait else View(turn.t(prompt))
 
 
 def _genuine(turn: HopTurn) -> str:
@@ -31,18 +50,8 @@ def _genuine(turn: HopTurn) -> str:
 
 
 NODES: tuple[Node[HopContext], ...] = (
-    Node(
-        "verify.code", lambda turn: View(turn.t(N_("Enter the code printed on the SMS"))), _handle
-    ),
+    Node("verify.code", _code_view, _handle),
     notice("verify.genuine", _genuine),
-    notice(
-        "verify.locked",
-        lambda turn: turn.t(N_("Too many lookups from this number. Try later or call 1919.")),
-    ),
-    notice(
-        "verify.fake",
-        lambda turn: turn.t(
-            N_("This code is NOT from Huduma. Huduma never asks for fees. Report it: call 1919.")
-        ),
-    ),
+    Node("verify.locked", lambda turn: locked(turn, _wait(turn))),
+    notice("verify.fake", lambda turn: turn.t(NOT_SENT)),
 )

@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Computed, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.centres import Centre
+
+# A reference as people type it: no case, no separators (HK-ID-482913 -> HKID482913).
+REFERENCE_KEY = (
+    "upper(replace(replace(replace(replace(reference, '-', ''), '/', ''), '.', ''), '_', ''))"
+)
 
 
 class DocumentKind(StrEnum):
@@ -40,6 +45,9 @@ class Document(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
+    reference_key: Mapped[str] = mapped_column(
+        String(40), Computed(REFERENCE_KEY, persisted=True), index=True
+    )
     kind: Mapped[str] = mapped_column(String(24))
     owner_phone: Mapped[str] = mapped_column(String(16), index=True)
     id_number_masked: Mapped[str | None] = mapped_column(String(20))

@@ -25,12 +25,18 @@ from models import (
     Ticket,
 )
 from services.slots import extend_slots, reconcile_slots
+from sms import segments
+
+PLAIN = segments.GSM7_BASIC - set("\n\r\x1b")  # one GSM-7 unit each, on one line
 
 CALL_REASON = "booking_closed"
 CENTRE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
 SERVICE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,29}$")
 SLOT_MINUTES = (10, 15, 20, 30, 45, 60, 90, 120)
-NAME_MAX = 30  # service names appear on USSD screens of at most 160 characters
+# Names are shown on USSD screens of at most 160 characters and in one-part SMS: every screen
+# is checked to fit with names of exactly these lengths (tests/test_ussd_walk.py).
+CENTRE_NAME_MAX = 30
+NAME_MAX = 30  # a service's name, in each language
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -51,7 +57,7 @@ def save_centre(
 ) -> Centre:
     """Create a centre (when `centre` is None) or update one."""
     # Upper case, as the status feed and the CSV import look centres up by their code.
-    code, name = code.strip().upper(), name.strip()
+    code, name = code.strip().upper(), citizen_name(name, CENTRE_NAME_MAX, "a centre name")
     if not code or not name or not town.strip():
         raise AdminError("a centre needs a code, a name and a town")
     if not CENTRE_CODE.match(code):
@@ -69,6 +75,23 @@ def save_centre(
     session.add(centre)
     session.flush()
     return centre
+
+
+def citizen_name(raw: str, limit: int, what: str) -> str:
+    """A name citizens will read: typographic quotes made plain, then refused unless it fits.
+
+    It must be plain GSM-7 (one character each: an accent or a brace would turn every SMS
+    naming it into a costlier encoding or a longer one) and at most `limit` characters.
+    """
+    name = " ".join(segments.normalise(raw).split())
+    odd = sorted({ch for ch in name if ch not in PLAIN})
+    if odd:
+        raise AdminError(f"{what} may hold only plain letters, digits and punctuation (GSM-7, "
+                         f"one SMS part): remove {' '.join(odd)}")  # fmt: skip
+    if len(name) > limit:
+        raise AdminError(f"{what} is at most {limit} characters, so every USSD screen and SMS "
+                         f"that shows it fits; this one has {len(name)}")  # fmt: skip
+    return name
 
 
 def set_hours(session: Session, centre: Centre, hours: dict[int, tuple[time, time] | None]) -> None:
@@ -141,7 +164,9 @@ def add_service(
     slot_minutes: int,
 ) -> Service:
     """Add a type of service centres can offer; its names must fit a USSD screen."""
-    code, name_en, name_sw = code.strip().upper(), name_en.strip(), name_sw.strip()
+    code = code.strip().upper()
+    name_en = citizen_name(name_en, NAME_MAX, "the English name")
+    name_sw = citizen_name(name_sw, NAME_MAX, "the Kiswahili name")
     if not SERVICE_CODE.match(code):
         raise AdminError("a service code is 2-30 capital letters, digits or _, e.g. NHIF_CARD")
     if session.scalar(select(Service.id).where(Service.code == code)) is not None:

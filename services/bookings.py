@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from identifiers.codes import booking_reference
-from models import Booking, BookingStatus, Centre, CentreService, County, Service, Slot
+from identifiers.numbers import keyed_hash
+from models import Booking, BookingStatus, Slot
 from models.db import cap_waits, serialise
+
+
+class Proof(StrEnum):
+    """What an applicant shows to book: an ID number, or the birth certificate's before any ID."""
+
+    ID_NUMBER = "id"
+    BIRTH_CERTIFICATE = "bc"
+
+
+PROOFS = {"ID_FIRST": Proof.BIRTH_CERTIFICATE}  # by service code; ID_NUMBER otherwise
+
+
+def proof_for(service_code: str) -> Proof:
+    """What a caller booking this service shows."""
+    return PROOFS.get(service_code, Proof.ID_NUMBER)
+
+
+def proof_hash(proof: Proof, number: str, secret: str) -> str:
+    """The keyed hash a booking keeps of the number shown (kinds never share a hash)."""
+    return keyed_hash(number if proof is Proof.ID_NUMBER else f"{proof.value}:{number}", secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,34 +50,6 @@ class Request:
     replaces: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Seat:
-    """What a screen or an SMS says of a slot."""
-
-    slot_id: int
-    centre_id: int
-    service_id: int
-    centre: str
-    service_en: str
-    service_sw: str
-    starts_at: datetime
-
-    def service(self, lang: str) -> str:
-        """The service's name in `lang`."""
-        return self.service_sw if lang == "sw" else self.service_en
-
-
-@dataclass(frozen=True, slots=True)
-class Appointment:
-    """A booking as its owner sees it."""
-
-    id: int
-    reference: str
-    seat: Seat
-    id_masked: str
-    id_hash: str
-
-
 class Refused(Exception):
     """The booking cannot be made; `reason` says why in one word."""
 
@@ -68,79 +58,10 @@ class Refused(Exception):
         self.reason = reason
 
 
-CATALOGUE_SECONDS = 30.0
 REFERENCE_TRIES = 5  # fresh references tried when one is already taken
-Choice = tuple[int, str, str]
-T = TypeVar("T")
-_catalogue: WeakKeyDictionary[Engine, dict[Hashable, tuple[float, Any]]] = WeakKeyDictionary()
 
 
-def _cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
-    """Keep rarely changing lists (services, counties, centres) for a few seconds per process."""
-    entries = _catalogue.setdefault(session.get_bind().engine, {})
-    found = entries.get(key)
-    if found is not None and found[0] > time.monotonic():
-        return found[1]  # type: ignore[no-any-return]
-    value = load()
-    entries[key] = (time.monotonic() + CATALOGUE_SECONDS, value)
-    return value
-
-
-def service_choices(session: Session) -> list[Choice]:
-    """Return (id, English name, Kiswahili name) of bookable services, most demanded first."""
-    return _cached(session, "services", lambda: [
-        (s.id, s.name_en, s.name_sw) for s in services_by_demand(session)
-    ])  # fmt: skip
-
-
-def county_choices(session: Session, service_id: int) -> list[Choice]:
-    """Return (id, name, name) of counties offering a service."""
-    return _cached(session, ("counties", service_id), lambda: [
-        (c.id, c.name, c.name) for c in counties_offering(session, service_id)
-    ])  # fmt: skip
-
-
-def centre_choices(session: Session, service_id: int, county_id: int) -> list[Choice]:
-    """Return (id, name, name) of a county's centres offering a service."""
-    return _cached(session, ("centres", service_id, county_id), lambda: [
-        (c.id, c.name, c.name) for c in centres_offering(session, service_id, county_id)
-    ])  # fmt: skip
-
-
-def services_by_demand(session: Session) -> list[Service]:
-    """Return bookable services, most demanded first."""
-    query = select(Service).where(Service.active).order_by(Service.demand_rank, Service.id)
-    return list(session.scalars(query))
-
-
-def _offering(service_id: int):  # type: ignore[no-untyped-def]
-    return (
-        select(Centre)
-        .join(CentreService, CentreService.centre_id == Centre.id)
-        .where(CentreService.service_id == service_id, CentreService.active, Centre.active)
-    )
-
-
-def offers(session: Session, centre_id: int, service_id: int) -> bool:
-    """True while the centre is open and offers the service."""
-    query = _offering(service_id).where(Centre.id == centre_id).with_only_columns(Centre.id)
-    return session.scalar(query) is not None
-
-
-def counties_offering(session: Session, service_id: int) -> list[County]:
-    """Return counties with at least one centre offering the service, by name."""
-    centres = _offering(service_id).with_only_columns(Centre.county_id)
-    query = select(County).where(County.id.in_(centres)).order_by(County.name)
-    return list(session.scalars(query))
-
-
-def centres_offering(session: Session, service_id: int, county_id: int) -> list[Centre]:
-    """Return the centres of a county offering the service, by name."""
-    query = _offering(service_id).where(Centre.county_id == county_id).order_by(Centre.name)
-    return list(session.scalars(query))
-
-
-def _free_slots(service_id: int, centre_id: int, after: datetime):  # type: ignore[no-untyped-def]
+def _free_slots(service_id: int, centre_id: int, after: datetime) -> Select[Slot]:
     return select(Slot).where(
         Slot.service_id == service_id,
         Slot.centre_id == centre_id,
@@ -149,15 +70,50 @@ def _free_slots(service_id: int, centre_id: int, after: datetime):  # type: igno
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Days:
+    """The dates a caller may choose, and the earliest free slot among them."""
+
+    days: list[date]
+    first_slot: int | None
+    first_at: datetime | None
+
+
 def open_days(
-    session: Session, service_id: int, centre_id: int, now: datetime, tz: ZoneInfo, limit: int
-) -> list[date]:
-    """Return the next local dates that still have free seats."""
+    session: Session, where: tuple[int, int], now: datetime, tz: ZoneInfo, limit: int,
+    skip: frozenset[date] = frozenset(),
+) -> Days:  # fmt: skip
+    """The next local dates with free seats (`where` is service and centre), minus `skip`."""
     horizon = now + timedelta(days=limit * 3 + 7)
-    query = _free_slots(service_id, centre_id, now).where(Slot.starts_at < horizon)
-    starts = session.scalars(query.with_only_columns(Slot.starts_at).order_by(Slot.starts_at))
-    days = sorted({start.astimezone(tz).date() for start in starts})
-    return days[:limit]
+    query = _free_slots(*where, now).where(Slot.starts_at < horizon).order_by(Slot.starts_at)
+    days: list[date] = []
+    first: tuple[int, datetime] | None = None
+    for slot_id, starts_at in session.execute(query.with_only_columns(Slot.id, Slot.starts_at)):
+        day = starts_at.astimezone(tz).date()
+        if day in skip:
+            continue
+        first = first or (slot_id, starts_at)
+        if day not in days:
+            days.append(day)
+        if len(days) == limit:
+            break
+    return Days(days, *(first or (None, None)))
+
+
+def booked_days(
+    session: Session, phone: str, service_id: int, now: datetime, tz: ZoneInfo, but: int | None
+) -> frozenset[date]:
+    """Local dates on which the phone already holds this service (the booking `but` aside)."""
+    mine = [b for b in active_bookings(session, phone, now) if b.id != but]
+    return frozenset(
+        b.slot.starts_at.astimezone(tz).date() for b in mine if b.slot.service_id == service_id
+    )
+
+
+def slot_open(session: Session, slot_id: int, now: datetime) -> bool:
+    """True while the slot exists, is still ahead and has a free seat."""
+    query = select(Slot.id).where(Slot.id == slot_id, Slot.starts_at > now)
+    return session.scalar(query.where(Slot.booked < Slot.capacity)) is not None
 
 
 def open_slots(
@@ -180,6 +136,22 @@ def active_bookings(session: Session, phone: str, now: datetime) -> list[Booking
         .order_by(Slot.starts_at)
     )
     return list(session.scalars(query))
+
+
+def active_count(session: Session, phone: str, now: datetime) -> int:
+    """How many active future bookings a phone holds."""
+    query = (
+        select(func.count(Booking.id))
+        .join(Slot)
+        .where(Booking.phone == phone, Booking.status == BookingStatus.ACTIVE, Slot.starts_at > now)
+    )
+    return int(session.scalar(query) or 0)
+
+
+def reference_of(session: Session, booking_id: int | None) -> str:
+    """The reference of booking `booking_id` ("" for none)."""
+    found = session.get(Booking, booking_id) if booking_id is not None else None
+    return found.reference if found else ""
 
 
 def by_key(session: Session, idempotency_key: str) -> Booking | None:
@@ -300,44 +272,3 @@ def recent_bookings(session: Session, phone: str, since: datetime, now: datetime
         .limit(5)
     )
     return list(session.scalars(query))
-
-
-_SEAT = (
-    select(Slot.id, Slot.centre_id, Slot.service_id, Centre.name, Service.name_en,
-           Service.name_sw, Slot.starts_at)
-    .join(Centre, Centre.id == Slot.centre_id)
-    .join(Service, Service.id == Slot.service_id)
-)  # fmt: skip
-
-
-def seat(session: Session, slot_id: int) -> Seat | None:
-    """The slot `slot_id` as screens show it, or None."""
-    row = session.execute(_SEAT.where(Slot.id == slot_id)).first()
-    return None if row is None else Seat(*row)
-
-
-def _appointments(session: Session, query: Any) -> list[Appointment]:
-    columns = (Booking.id, Booking.reference, Booking.id_number_masked, Booking.id_number_hash)
-    rows = session.execute(query.add_columns(*columns))
-    return [
-        Appointment(row[7], row[8], Seat(*row[:7]), row[9] or "", row[10] or "") for row in rows
-    ]
-
-
-def upcoming(session: Session, phone: str, now: datetime) -> list[Appointment]:
-    """A phone's active future appointments, soonest first."""
-    query = (
-        _SEAT.join(Booking, Booking.slot_id == Slot.id)
-        .where(Booking.phone == phone, Booking.status == BookingStatus.ACTIVE, Slot.starts_at > now)
-        .order_by(Slot.starts_at)
-    )
-    return _appointments(session, query)
-
-
-def appointment(session: Session, booking_id: int, phone: str) -> Appointment | None:
-    """An active appointment of `phone`, or None (another phone's bookings are never shown)."""
-    query = _SEAT.join(Booking, Booking.slot_id == Slot.id).where(
-        Booking.id == booking_id, Booking.phone == phone, Booking.status == BookingStatus.ACTIVE
-    )
-    found = _appointments(session, query)
-    return found[0] if found else None

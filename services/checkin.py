@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from identifiers.codes import normalise_code
+from identifiers.references import booking_of
 from models import Booking, BookingStatus, Centre, CentreService, Service, Slot, Visit
 from models.db import serialise
 from models.work import Work
@@ -68,8 +69,7 @@ class WalkIn:
 
 def normalise_reference(raw: str) -> str:
     """Read a booking reference however it was typed: hka7q4m2 -> HKA-7Q4M2."""
-    code = normalise_code(raw)[:12]
-    return f"HKA-{code[3:]}" if code.startswith("HKA") and len(code) == 8 else code
+    return booking_of(raw) or normalise_code(raw)[:12]  # one reading of references everywhere
 
 
 def phone_of(session: Session, reference: str) -> str | None:

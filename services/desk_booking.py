@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config import Settings
 from identifiers.numbers import InvalidIdNumber, keyed_hash, mask_id_number, validate_id_number
 from models import Booking, Centre, CentreService, Service, Slot, StaffUser
 from models.work import Work
-from services import bookings
+from services import appointments, bookings
 from services.bookings import Refused
-from sms.receipts import queue_receipt
+from sms.receipts import Receipt, queue_receipt
 
 DESK = "desk"
 
@@ -55,12 +56,13 @@ class Rules:
     limit: int
     tz: ZoneInfo
     secret: str
+    settings: Settings  # what receipts need: the local time, the code to check them on
 
 
 def book_for(work: Work, agent: Agent, asked: DeskRequest, rules: Rules) -> Booking:
     """Book (or move) a citizen's seat and queue the receipt; raise Refused when it cannot be."""
     session = work.session
-    seat = bookings.seat(session, asked.slot_id)
+    seat = appointments.seat(session, asked.slot_id)
     if seat is None:
         raise Refused("full")
     if not agent.may_act_on(seat.centre_id):
@@ -73,7 +75,9 @@ def book_for(work: Work, agent: Agent, asked: DeskRequest, rules: Rules) -> Book
     )  # fmt: skip
     booking = bookings.book(session, request, now=rules.now, limit=rules.limit, tz=rules.tz)
     booking.channel, booking.booked_by_id = DESK, agent.staff_id
-    queue_receipt(work, booking, "booking_receipt", asked.language, rules.tz)
+    old = bookings.reference_of(session, asked.replaces)
+    receipt = Receipt.MOVED if old else Receipt.CONFIRMED
+    queue_receipt(work, booking, receipt, asked.language, rules.settings, old)
     return booking
 
 
@@ -107,7 +111,7 @@ def cancel_for(work: Work, agent: Agent, booking_id: int, phone: str, rules: Rul
     cancelled = bookings.cancel(work.session, booking_id, phone, rules.now)
     if cancelled is None:
         raise Refused("not_active")
-    queue_receipt(work, cancelled, "booking_cancelled", cancelled.language, rules.tz)
+    queue_receipt(work, cancelled, Receipt.CANCELLED, cancelled.language, rules.settings)
     return cancelled
 
 
@@ -115,7 +119,7 @@ def cancel_for(work: Work, agent: Agent, booking_id: int, phone: str, rules: Rul
 class Held:
     """A citizen's upcoming appointment as the desk lists it, with who booked it."""
 
-    appointment: bookings.Appointment
+    appointment: appointments.Appointment
     channel: str
     agent: str
 
@@ -123,7 +127,7 @@ class Held:
 def upcoming_for(session: Session, agent: Agent, phone: str, now: datetime) -> list[Held]:
     """A phone's upcoming appointments the agent may see, soonest first."""
     found = [
-        a for a in bookings.upcoming(session, phone, now) if agent.may_act_on(a.seat.centre_id)
+        a for a in appointments.upcoming(session, phone, now) if agent.may_act_on(a.seat.centre_id)
     ]
     ids = [a.id for a in found]
     query = (
@@ -158,7 +162,7 @@ def free_times(
     session: Session, centre_id: int, service_id: int, rules: Rules, days: int
 ) -> list[tuple[date, list[Slot]]]:
     """The next `days` dates with free seats and their free slots, as USSD offers them."""
-    found = bookings.open_days(session, service_id, centre_id, rules.now, rules.tz, days)
+    found = bookings.open_days(session, (service_id, centre_id), rules.now, rules.tz, days).days
     return [
         (day, bookings.open_slots(session, service_id, centre_id, day, rules.now, rules.tz))
         for day in found

@@ -26,7 +26,7 @@ from identifiers.numbers import (
 from models import Centre, Document, DocumentEvent, DocumentKind, DocumentStatus, utcnow
 from models.bulk import among, insert_rows
 from models.work import Work
-from sms.notices import Transition, notifies, queue_notices
+from sms.notices import Transition, Voice, notifies, queue_notices
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000
@@ -195,6 +195,7 @@ def apply_updates(
     hash_key: str,
     default_language: str = "en",
     now: datetime | None = None,
+    dial: str = "",
 ) -> FeedResult:
     """Upsert each valid update; report bad ones by index. The caller commits."""
     now = now or utcnow()
@@ -210,7 +211,7 @@ def apply_updates(
     batch = _load(work.session, parsed, agency_id, hash_key)
     for index, one in parsed:
         _apply_one(batch, result, index, one)
-    _write(work, batch, source, now, default_language)
+    _write(work, batch, source, now, Voice(default_language, dial))
     return result
 
 
@@ -326,7 +327,7 @@ def _transition(batch: Batch, document: DocState, one: StatusUpdate) -> None:
         document.reminders_sent, document.needs_call = 0, False
 
 
-def _write(work: Work, batch: Batch, source: str, now: datetime, default_language: str) -> None:
+def _write(work: Work, batch: Batch, source: str, now: datetime, voice: Voice) -> None:
     """Insert new documents, update changed ones, record events, then queue the notices."""
     session = work.session
     fresh = sorted((d for d in batch.documents.values() if d.id is None), key=_by_reference)
@@ -347,7 +348,7 @@ def _write(work: Work, batch: Batch, source: str, now: datetime, default_languag
         for (d, _old, new, _at), eid in zip(batch.events, event_ids, strict=True)
         if notifies(d.kind, new)
     ]
-    queue_notices(work, transitions, default_language)
+    queue_notices(work, transitions, voice)
 
 
 def _by_reference(document: DocState) -> str:

@@ -13,7 +13,7 @@ from config import Settings
 from models import Promise, PromiseStatus, Slot, utcnow
 from models.work import Work
 from services import bookings
-from sms.receipts import queue_not_booked, queue_receipt
+from sms.receipts import Receipt, queue_not_booked, queue_receipt
 
 log = logging.getLogger(__name__)
 BOOKING = "booking"
@@ -51,22 +51,23 @@ def keep(work: Work, promise_id: int, settings: Settings, now: datetime) -> str:
         return "not pending"
     request = bookings.Request(**promise.payload)
     if promise.expires_at <= now:
-        return _broken(work, promise, request, now, "SlotPassed")
+        return _broken(work, promise, "SlotPassed", settings, now)
     promise.attempts += 1
     try:
         booking = bookings.book(session, request, now=now, limit=settings.ussd_max_active_bookings,
                                 tz=settings.tz)  # fmt: skip
     except bookings.Refused as refused:
-        return _broken(work, promise, request, now, f"Refused:{refused.reason}")
-    queue_receipt(work, booking, "booking_receipt", request.language, settings.tz)
+        return _broken(work, promise, f"Refused:{refused.reason}", settings, now)
+    old = bookings.reference_of(session, request.replaces)
+    receipt = Receipt.MOVED if old else Receipt.CONFIRMED
+    queue_receipt(work, booking, receipt, request.language, settings, old)
     promise.status, promise.outcome, promise.finished_at = PromiseStatus.KEPT, "booked", now
     return "kept"
 
 
-def _broken(
-    work: Work, promise: Promise, request: bookings.Request, now: datetime, why: str
-) -> str:
-    queue_not_booked(work, request.phone, request.language, request.idempotency_key)
+def _broken(work: Work, promise: Promise, why: str, settings: Settings, now: datetime) -> str:
+    request = bookings.Request(**promise.payload)
+    queue_not_booked(work, request.phone, request.language, request.idempotency_key, settings)
     promise.status, promise.outcome, promise.finished_at = PromiseStatus.BROKEN, why, now
     return "broken"
 

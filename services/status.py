@@ -11,18 +11,12 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from identifiers.references import PREFIXES, document_keys
 from models import Centre, Document, DocumentKind
 from models.fixed import FixedQuery
 from ops.redis import count_in_window
 
-PREFIX = {
-    DocumentKind.ID_CARD: "HK-ID-",
-    DocumentKind.BIRTH_CERTIFICATE: "HK-BC-",
-    DocumentKind.DEATH_CERTIFICATE: "HK-DC-",
-    DocumentKind.GOOD_CONDUCT: "HK-PCC-",
-    DocumentKind.DRIVING_LICENCE: "HK-DL-",
-    DocumentKind.PASSPORT: "HK-PP-",
-}
+PREFIX = {DocumentKind(kind): prefix for kind, prefix in PREFIXES.items()}
 COUNT_KEY = "ussd:status:count:{}"
 MISS_KEY = "ussd:status:miss:{}"
 LOCK_KEY = "ussd:status:lock:{}"
@@ -32,14 +26,6 @@ class Gate(StrEnum):
     OPEN = "open"
     LIMITED = "limited"
     LOCKED = "locked"
-
-
-def normalise_reference(kind: str, raw: str) -> str:
-    """Uppercase a typed reference; bare digits get the kind's usual prefix."""
-    cleaned = "".join(ch for ch in raw.upper() if ch.isalnum() or ch == "-")
-    if cleaned.isdigit() and kind in PREFIX:
-        return PREFIX[DocumentKind(kind)] + cleaned
-    return cleaned
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +43,7 @@ class Found:
 _FOUND = select(
     Document.id, Document.kind, Document.status, Document.reference, Centre.name
 ).outerjoin(Centre, Centre.id == Document.centre_id)
-_BY_REFERENCE = FixedQuery(
-    _FOUND.where(
-        Document.reference == bindparam("reference"), Document.kind == bindparam("kind")
-    ).limit(1)
-)
+_BY_KEY = FixedQuery(_FOUND.where(Document.reference_key == bindparam("key")).limit(1))
 _BY_ID = FixedQuery(_FOUND.where(Document.id == bindparam("document_id")))
 
 
@@ -69,15 +51,27 @@ def _found(row: tuple[Any, ...] | None) -> Found | None:
     return None if row is None else Found(row[0], row[1], row[2], row[3], row[4] or "")
 
 
-def find(session: Session, kind: str, raw: str) -> Found | None:
-    """Return the application of this kind and reference, or None."""
-    reference = normalise_reference(kind, raw)
-    return _found(_BY_REFERENCE.first(session, reference=reference, kind=kind))
+def find(session: Session, raw: str) -> list[Found]:
+    """The applications a typed reference may name: one, none, or one per kind for bare digits."""
+    keys = document_keys(raw)
+    if len(keys) == 1:  # the usual case, on every status lookup: a fixed query
+        found = _found(_BY_KEY.first(session, key=keys[0]))
+        return [found] if found else []
+    if not keys:
+        return []
+    query = _FOUND.where(Document.reference_key.in_(keys)).order_by(Document.id).limit(len(keys))
+    return [Found(*row[:4], row[4] or "") for row in session.execute(query)]
 
 
 def by_id(session: Session, document_id: int) -> Found | None:
     """Return an application by id, or None."""
     return _found(_BY_ID.first(session, document_id=document_id))
+
+
+def by_ids(session: Session, ids: list[int]) -> list[Found]:
+    """The applications `ids`, in id order."""
+    query = _FOUND.where(Document.id.in_(ids)).order_by(Document.id)
+    return [Found(*row[:4], row[4] or "") for row in session.execute(query)]
 
 
 def mask_reference(reference: str) -> str:
@@ -96,6 +90,18 @@ def gate(redis: Redis, phone_key: str, settings: Settings) -> Gate:
     if locked:
         return Gate.LOCKED
     return Gate.LIMITED if count > settings.ussd_status_lookups_per_hour else Gate.OPEN
+
+
+def lockout(redis: Redis, phone_key: str, settings: Settings) -> int:
+    """Seconds until this phone may look a reference up again, 0 if now (counts nothing)."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.ttl(LOCK_KEY.format(phone_key))
+    pipe.get(COUNT_KEY.format(phone_key))
+    pipe.ttl(COUNT_KEY.format(phone_key))
+    locked, count, window = pipe.execute()
+    if locked > 0:
+        return int(locked)
+    return max(int(window), 1) if int(count or 0) >= settings.ussd_status_lookups_per_hour else 0
 
 
 def record_miss(redis: Redis, phone_key: str, settings: Settings) -> bool:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from identifiers.codes import normalise_code
-from models import Message
+from identifiers.references import booking_of, compact, document_keys
+from models import Booking, Document, Message
 from ops.redis import count_in_window
 
 CHECKS_KEY = "ussd:verify:count:{}"
@@ -41,18 +41,43 @@ def allow_check(redis: Redis, phone_key: str, per_hour: int) -> bool:
     return int(pipe.execute()[-1]) <= per_hour
 
 
+def wait(redis: Redis, phone_key: str, per_hour: int) -> int:
+    """Seconds until this phone may check again, 0 if now (counts nothing)."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.get(CHECKS_KEY.format(phone_key))
+    pipe.ttl(CHECKS_KEY.format(phone_key))
+    count, window = pipe.execute()
+    return max(int(window), 1) if int(count or 0) >= per_hour else 0
+
+
 def looks_like_code(raw: str) -> bool:
-    """True when `raw` could be a printed code (4 to 12 ASCII letters and digits)."""
-    code = normalise_code(raw)
-    return code.isascii() and 4 <= len(code) <= 12
+    """True when `raw` could be a printed code or reference (4 to 40 letters and digits)."""
+    return 4 <= len(compact(raw)) <= 40
 
 
-def find(session: Session, raw: str) -> Genuine | None:
-    """The genuine message carrying the code `raw`, or None."""
-    query = select(Message.id, Message.created_at, Message.body).where(
-        Message.verification_code == normalise_code(raw)
+def find(session: Session, raw: str, phone: str) -> Genuine | None:
+    """The latest message to `phone` whose code, or the booking or application it names, is `raw`.
+
+    Only this number's messages count: a code is short, and a scam SMS could carry one that
+    some other number's message happens to have.
+    """
+    code, booking = compact(raw), booking_of(raw)
+    booked = select(Booking.id).where(Booking.reference == booking, Booking.phone == phone)
+    named = select(Document.id).where(Document.reference_key.in_(document_keys(raw)))
+    query = (
+        select(Message.id, Message.created_at, Message.body)
+        .where(Message.recipient == phone)
+        .where(
+            or_(
+                Message.verification_code == code,
+                Message.booking_id.in_(booked),
+                Message.document_id.in_(named),
+            )
+        )  # fmt: skip
+        .order_by(Message.id.desc())
+        .limit(1)
     )
-    row = session.execute(query.limit(1)).first()
+    row = session.execute(query).first()
     return None if row is None else Genuine(row[0], row[1], masked_summary(row[2]))
 
 

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
+from redis import Redis
 
+from config import Settings
 from identifiers.numbers import InvalidPhone, mask_phone, normalise_phone
+from models import InboundMessage
+from models.work import Work
 from sms import optouts
-from sms.keywords import REPLY_HOOK, record_inbound, respond
+from sms.keywords import REPLY_HOOK, ReplyHook, record_inbound
 from sms.reports import receive_report
 from web.auth import callback_authorised
 from web.requests import commit, db, runtime, work
 
 bp = Blueprint("sms_callbacks", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)
+KEYWORDS = "sms_keywords"
+# Acts on an inbound SMS (after the reply hook, if any) and queues the reply; returns the action.
+Responder = Callable[[Work, Redis, Settings, InboundMessage, ReplyHook | None], str]
+
+
+def install(app: Flask, responder: Responder) -> None:
+    """Serve the SMS callbacks, answering inbound keywords with `responder` (the app's)."""
+    app.extensions[KEYWORDS] = responder
+    app.register_blueprint(bp)
 
 
 @bp.before_request
@@ -38,7 +52,7 @@ def inbound() -> Response:
     message = record_inbound(db(), request.form)
     if message is None:
         return jsonify(result="duplicate or ignored")
-    found = runtime()
+    found, respond = runtime(), current_app.extensions[KEYWORDS]
     hook = current_app.extensions.get(REPLY_HOOK)
     action = respond(work(), found.redis, found.settings, message, hook)
     commit()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models import LanguagePreference
+from models import LanguagePreference, utcnow
 from models.bulk import among
 from models.fixed import FixedQuery
 from sms.templates import language_of
@@ -25,15 +26,13 @@ def preferred(session: Session, phone: str) -> str | None:
 
 
 def remember(session: Session, phone: str, language: str) -> None:
-    """Record a phone's language choice."""
-    found = session.scalars(
-        select(LanguagePreference).where(LanguagePreference.phone == phone)
-    ).first()
-    if found is None:
-        session.add(LanguagePreference(phone=phone, language=language))
-    else:
-        found.language = language
-    session.flush()
+    """Record a phone's language choice (one statement: an insert that updates on conflict)."""
+    values = {"phone": phone, "language": language, "updated_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(LanguagePreference).values(**values)
+    update = {"language": language, "updated_at": values["updated_at"]}
+    session.execute(statement.on_conflict_do_update(index_elements=["phone"], set_=update))
 
 
 def languages(session: Session | Connection, phones: Iterable[str], default: str) -> dict[str, str]:

@@ -29,9 +29,9 @@ from models import (
     utcnow,
 )
 from services import administration as admin
-from services import audit
+from services import audit, catalogue
 from staff.access import html_errors, protect_forms, record, requires
-from web.requests import commit, db, rollback, runtime
+from web.requests import commit, db, rollback, runtime, work
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff/admin")
 bp.before_request(protect_forms)
@@ -40,6 +40,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def done(message: str, target: str) -> Response:
+    catalogue.after_change(work(), runtime().redis)  # every process drops its cached lists
     commit()
     flash(message, "ok")
     return redirect(target)

@@ -38,7 +38,7 @@ REFUSALS = {
 def _rules() -> desk_booking.Rules:
     settings = runtime().settings
     return desk_booking.Rules(utcnow(), settings.ussd_max_active_bookings, settings.tz,
-                              settings.secret_key)  # fmt: skip
+                              settings.secret_key, settings)  # fmt: skip
 
 
 def _phone(raw: str | None) -> str | None:

@@ -165,8 +165,10 @@ def copy_seed(source: RunDatabase, engine: Engine) -> None:
     with engine.connect() as conn:
         conn.exec_driver_sql("ATTACH DATABASE ? AS seed", (make_url(source.url).database,))
         for table in Base.metadata.sorted_tables:
+            # Generated columns (documents.reference_key) are computed again, never inserted.
+            names = ", ".join(f'"{c.name}"' for c in table.columns if c.computed is None)
             conn.exec_driver_sql(
-                f'INSERT INTO main."{table.name}" SELECT * FROM seed."{table.name}"'
+                f'INSERT INTO main."{table.name}" ({names}) SELECT {names} FROM seed."{table.name}"'
             )
         conn.commit()
         conn.exec_driver_sql("DETACH DATABASE seed")

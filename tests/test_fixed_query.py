@@ -23,11 +23,11 @@ def test_a_fixed_lookup_reads_what_the_orm_reads(seeded):
         expected = (document.id, document.kind, document.status, document.reference)
     reader = found.reader_factory()
     try:
-        got = status.find(reader, document.kind, document.reference)
-        assert got is not None and (got.id, got.kind, got.status, got.reference) == expected
+        [got] = status.find(reader, document.reference)
+        assert (got.id, got.kind, got.status, got.reference) == expected
         assert got.centre  # the outer join found the centre's name
         assert status.by_id(reader, document.id) == got
-        assert status.find(reader, document.kind, "HK-XX-000000") is None
+        assert status.find(reader, "HK-XX-000000") == []
         assert not reader.in_transaction()  # nothing was begun: it ran on the DB-API cursor
     finally:
         reader.close()

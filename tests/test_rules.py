@@ -11,7 +11,7 @@ from config.settings import DEVELOPMENT_SECRET
 from models import Booking, Document
 from tests.ussd_dial import Dial
 
-BOOK = ("2", "1", "1", "1", "1", "1", "12345678", "1")
+BOOK = ("2", "1", "1", "1", "1", "12345678", "1")
 
 
 def test_development_settings_resolve_the_secret_once():
@@ -23,7 +23,9 @@ def test_ussd_and_the_feed_hash_an_id_number_alike_without_a_secret(seeded, sett
     app = create_app(settings.with_overrides(app_env="development", secret_key=""))
     runner, client = app.test_cli_runner(), app.test_client()
     key = runner.invoke(args=["agency", "create-key", "NRB"]).stdout.strip().splitlines()[0]
-    assert "Booked" in Dial(client).send(*BOOK)
+    dial = Dial(client)
+    dial.start()
+    assert "Booked" in dial.send(*BOOK)
     update = {"reference": "HK-ID-777001", "kind": "ID_CARD", "status": "PROCESSING",
               "phone": "0700000021", "id_number": "12345678"}  # fmt: skip
     response = client.post("/api/v1/documents/status", json={"updates": [update]},

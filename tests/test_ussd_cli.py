@@ -18,8 +18,8 @@ def test_dial_walks_the_menus_over_http(app, runner, seeded, monkeypatch):
     try:
         url = f"http://127.0.0.1:8201/ussd?token={TEST_TOKEN}"
         result = runner.invoke(
-            args=["ussd", "dial", "--url", url, "--phone", "+254711000123"], input="5\nZZZZZZ\n"
+            args=["ussd", "dial", "--url", url, "--phone", "+254711000123"], input="1\n5\nZZZZZZ\n"
         )
     finally:
         server.shutdown()
-    assert "Verify an SMS" in result.output and "NOT from Huduma" in result.output
+    assert "Verify an SMS" in result.output and "no SMS with that code" in result.output

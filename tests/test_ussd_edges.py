@@ -8,11 +8,12 @@ from models import Booking
 from tests.conftest import TEST_TOKEN
 from tests.ussd_dial import Dial
 
-TO_CONFIRM = ("2", "1", "1", "1", "1", "1", "12345678")
+TO_CONFIRM = ("2", "1", "1", "1", "1", "12345678")
 
 
 def test_a_session_that_answered_end_acts_on_nothing_after(seeded, client, db_session):
     dial = Dial(client)
+    dial.start()
     dial.send(*TO_CONFIRM)
     goodbye = dial.send("9", "9", "9")
     assert goodbye.startswith("END ") and "Goodbye" in goodbye
@@ -22,7 +23,8 @@ def test_a_session_that_answered_end_acts_on_nothing_after(seeded, client, db_se
 
 def test_a_session_ended_by_a_journey_replies_its_end_to_any_later_hop(seeded, client):
     dial = Dial(client)
-    dial.send("1", "1")
+    dial.start()
+    dial.send("1")
     ended = dial.send("HK-ID-000000")  # a miss keeps the screen; three end it
     ended = dial.send("x", "y")
     assert ended.startswith("END ") and dial.send("1", "1") == ended

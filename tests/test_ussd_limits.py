@@ -88,3 +88,48 @@ def test_one_service_a_day_counts_local_days(seeded, db_session, first, second, 
             _book(db_session, later, "b")
     else:
         assert _book(db_session, later, "b").slot_id == later.id
+
+
+def _two_bookings(db_session) -> None:
+    first = db_session.scalars(select(Slot).order_by(Slot.id)).first()
+    other = select(Slot).where(Slot.service_id != first.service_id).order_by(Slot.id)
+    for n, slot in enumerate((first, db_session.scalars(other).first())):
+        _book(db_session, slot, f"early-{n}")
+    db_session.commit()
+
+
+def test_the_booking_limit_is_told_when_booking_starts(seeded, db_session):
+    _two_bookings(db_session)
+    dial = Dial(seeded.test_client(), "early", PHONE)
+    dial.start()
+    screen = dial.send("2")
+    assert "2 upcoming" in screen and "Choose a service" not in screen
+    assert "Your appointments" in dial.pick("My appointments")
+
+
+def _miss(app, n: int, limit: int) -> None:
+    for attempt in range(limit):
+        dial = Dial(app.test_client(), f"miss-{n}-{attempt}", PHONE)
+        dial.start()
+        dial.send("1", f"HK-ID-99{attempt}")
+
+
+def test_a_status_lockout_is_told_when_the_journey_starts_with_its_length(seeded):
+    limit = seeded.extensions["huduma"].settings.ussd_status_miss_limit
+    _miss(seeded, 0, limit)
+    dial = Dial(seeded.test_client(), "locked", PHONE)
+    dial.start()
+    screen = dial.send("1")
+    assert screen.startswith("END ") and "30 min" in screen, screen
+
+
+def test_the_verify_limit_is_told_when_the_journey_starts(seeded):
+    limit = seeded.extensions["huduma"].settings.ussd_verify_checks_per_hour
+    for n in range(limit):
+        dial = Dial(seeded.test_client(), f"v-{n}", PHONE)
+        dial.start()
+        dial.send("5", "ZZZZZZ")
+    dial = Dial(seeded.test_client(), "v-last", PHONE)
+    dial.start()
+    screen = dial.send("5")
+    assert screen.startswith("END ") and "Too many" in screen and " min" in screen, screen

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from menus.registry import nodes
+from models import Document, utcnow
 from tests.ussd_dial import Dial, ready_id_number
 from ussd.store import store_for
 
@@ -16,21 +17,26 @@ def _store(app):
     return store_for(found.settings, found.redis)
 
 
-BOOK = ("2", "1", "1", "1", "1", "1")
+# The walker booked before (the owner's booking): the centre of last time comes first, the
+# earliest time, and the ID number shown then is offered again on the confirm screen.
+BOOK = ("2", "1", "1", "1")  # to the confirm screen
 READY = "{ready}"  # replaced by the number of a ready ID card
+TWIN = "990001"  # the number of an ID card and of a passport: the caller says which
 # How to reach each screen from the main menu, and three inputs it must refuse.
 WALKS = {
     "main": ((), ("99", "", "\u00b2")),
-    "status.kind": (("1",), ("7", "", "\u0661")),
-    "status.ref": (("1", "1"), ("99", "", "HK-XX")),
-    "status.result": (("1", "1", READY), ("2", "", "\u00b9")),
+    "status.ref": (("1",), ("99", "", "HK-XX")),
+    "status.kind": (("1", TWIN), ("7", "", "\u0661")),
+    "status.result": (("1", READY), ("2", "", "\u00b9")),
     "book.service": (("2",), ("99", "", "\u00b2")),
     "book.county": (("2", "1"), ("99", "", "\u00b2")),
-    "book.centre": (("2", "1", "1"), ("99", "", "\u00b2")),
-    "book.day": (("2", "1", "1", "1"), ("99", "", "\u00b2")),
-    "book.time": (("2", "1", "1", "1", "1"), ("99", "", "\u00b2")),
-    "book.id": (BOOK, ("12", "", "\u0661\u0662\u0663\u0664\u0665\u0666")),
-    "book.confirm": ((*BOOK, "12345678"), ("3", "", "\u00b9")),
+    "book.match": (("2", "1", "K"), ("99", "", "\u00b2")),
+    "book.centre": (("2", "1", "2"), ("99", "", "\u00b2")),
+    "book.day": (("2", "1", "1"), ("99", "", "\u00b2")),
+    "book.time": (("2", "1", "1", "2"), ("99", "", "\u00b2")),
+    "book.id": ((*BOOK, "3"), ("12", "", "\u0661\u0662\u0663\u0664\u0665\u0666")),
+    "book.birth": (("2", "2", "1", "1"), ("12", "", "\u0661\u0662\u0663\u0664\u0665")),
+    "book.confirm": (BOOK, ("4", "", "\u00b9")),
     "mine.list": (("3",), ("99", "", "\u00b2")),
     "mine.view": (("3", "1"), ("3", "", "\u00b9")),
     "mine.cancel": (("3", "1", "1"), ("3", "", "\u00b9")),
@@ -62,7 +68,11 @@ def test_every_input_screen_has_a_walk():
 def test_three_invalid_inputs_end_politely(seeded, db_session, screen):
     owner = Dial(seeded.test_client(), session_id="owner")
     owner.start()
-    owner.send(*BOOK, "12345678", "1")  # an appointment to list and cancel
+    owner.send("2", "1", "1", "1", "1", "12345678", "1")  # an appointment to list and cancel
+    for kind, prefix in (("ID_CARD", "HK-ID-"), ("PASSPORT", "HK-PP-")):
+        db_session.add(Document(reference=prefix + TWIN, kind=kind, owner_phone=owner.phone,
+                                status="PROCESSING", status_changed_at=utcnow()))  # fmt: skip
+    db_session.commit()
     path, bad = WALKS[screen]
     path = tuple(ready_id_number(db_session) if step == READY else step for step in path)
     first, second, third = _walk(seeded, screen, path, bad)

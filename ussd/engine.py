@@ -24,7 +24,10 @@ BACK, HOME, MORE = "0", "00", "98"
 RESUME = "resume"
 CHOICE = re.compile(r"[0-9]{1,3}")  # ASCII only: "²".isdigit() is True but int("²") fails
 INVALID = N_("Invalid choice.")
+# The navigation under a page (marked here: the catalogue extractor reads no f-string).
+BACK_LABEL, MENU_LABEL, MORE_LABEL = N_("Back"), N_("Menu"), N_("More")
 GOODBYE = N_("Too many invalid entries. Goodbye.")
+RESUME_WHAT = N_("Continue where you left off: {what}?")
 log = logging.getLogger(__name__)
 C = TypeVar("C")
 
@@ -71,13 +74,15 @@ class View:
     """A screen's content before numbering, paging and navigation are added.
 
     `values` are what each option stands for (ids, dates); without them an option's value is
-    its position, "0" for the first.
+    its position, "0" for the first. `notes` are the reasons an input here may be refused
+    beyond "Invalid choice", so pages leave room for the longest.
     """
 
     title: str
     options: Sequence[str] = ()
     end: bool = False
     values: Sequence[str] = ()
+    notes: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +148,16 @@ class Node(Generic[C]):
 
 @dataclass(frozen=True, slots=True)
 class Menus(Generic[C]):
-    """The screens of one service: their nodes, the root and the catalogues."""
+    """The screens of one service: their nodes, the root and the catalogues.
+
+    `journeys` names each journey by the first part of its screens' ids ("book" for
+    "book.day"), so the resume offer can say what it resumes.
+    """
 
     nodes: Mapping[str, Node[C]]
     root: str
     translator: Callable[[str], Gettext]
+    journeys: Mapping[str, str] = field(default_factory=dict)
 
     def turn(self, state: State, ctx: C) -> Turn[C]:
         """The turn one screen function gets."""
@@ -159,12 +169,9 @@ class Menus(Generic[C]):
 
 
 def _resume_view(turn: Turn[object]) -> View:
-    saved = State.loads(turn.data["saved"])
-    what = saved.title.split("\n", 1)[0][:60]
-    title = turn.t(N_("Continue where you left off?"))
-    return View(
-        f"{title}\n{what}" if what else title, [turn.t(N_("Continue")), turn.t(N_("Start again"))]
-    )
+    what = turn.data.get("what", "")
+    title = turn.t(RESUME_WHAT, what=turn.t(what)) if what else turn.t(N_("Continue?"))
+    return View(title, [turn.t(N_("Continue")), turn.t(N_("Start again"))])
 
 
 _RESUME_NODE: Node[object] = Node(RESUME, _resume_view)
@@ -178,7 +185,8 @@ def start(menus: Menus[C], ctx: C, lang: str) -> tuple[State, Screen]:
 
 def offer_resume(saved: State, menus: Menus[C], ctx: C) -> tuple[State, Screen]:
     """Open a new session that offers to continue a dropped one."""
-    state = State(screen=RESUME, lang=saved.lang, data={"saved": saved.dumps()})
+    what = menus.journeys.get(saved.screen.partition(".")[0], "")
+    state = State(screen=RESUME, lang=saved.lang, data={"saved": saved.dumps(), "what": what})
     return state, enter(state, menus, ctx)
 
 
@@ -188,7 +196,7 @@ def _resume(state: State, text: str, menus: Menus[C], ctx: C) -> tuple[State, Sc
         restored = State.loads(state.data["saved"])
         restored.hop, restored.invalid = state.hop, 0
         return restored, show(restored, menus, ctx)
-    if text in ("2", HOME):
+    if text in ("2", HOME, BACK):
         fresh = State(screen=menus.root, lang=state.lang, hop=state.hop)
         return fresh, enter(fresh, menus, ctx)
     return None
@@ -229,17 +237,21 @@ def _navigate(state: State, text: str, menus: Menus[C], ctx: C) -> Screen | None
         state.screen, state.stack, state.data = menus.root, [], {}
         return enter(state, menus, ctx)
     if text == BACK and state.page > 0:
-        state.page -= 1
-        return show(state, menus, ctx)
+        return _turn_page(state, -1, menus, ctx)
     if text == BACK and state.stack:
         state.screen = state.stack.pop()
         if state.screen == menus.root:
             state.data = {}
         return enter(state, menus, ctx)
     if text == MORE and state.page + 1 < len(state.breaks):
-        state.page += 1
-        return show(state, menus, ctx)
+        return _turn_page(state, 1, menus, ctx)
     return None
+
+
+def _turn_page(state: State, step: int, menus: Menus[C], ctx: C) -> Screen:
+    # Paging is a valid input: the count of invalid inputs in a row starts again.
+    state.page, state.invalid = state.page + step, 0
+    return show(state, menus, ctx)
 
 
 def _invalid(state: State, reason: str, menus: Menus[C], ctx: C) -> Screen:
@@ -281,7 +293,8 @@ def enter(state: State, menus: Menus[C], ctx: C) -> Screen:
     state.values = list(view.values) or [str(n) for n in range(len(view.options))]
     footer = _footer_of(turn, state, menus)
     # Pages leave room for a note above the title, so a refused key never pushes a page over.
-    note = max(turn.t(state.flash) if state.flash else "", turn.t(INVALID), key=len)
+    notes = [state.flash, INVALID, *view.notes]
+    note = max((turn.t(note) for note in notes if note), key=len)
     state.breaks = paginate(f"{note}\n{view.title}", _numbered(state.labels), footer)
     return show(state, menus, ctx)
 
@@ -323,9 +336,9 @@ def _numbered(options: Sequence[str]) -> list[str]:
 
 def _footer_of(turn: Turn[C], state: State, menus: Menus[C]) -> Footer:
     """Navigation under a page: More when pages follow; Back to the previous page or screen."""
-    back = f"{BACK}.{turn.t(N_('Back'))}"
-    home = f"{HOME}.{turn.t(N_('Menu'))}" if state.screen != menus.root else ""
-    more = f"{MORE}.{turn.t(N_('More'))}"
+    back = f"{BACK}.{turn.t(BACK_LABEL)}"
+    home = f"{HOME}.{turn.t(MENU_LABEL)}" if state.screen != menus.root else ""
+    more = f"{MORE}.{turn.t(MORE_LABEL)}"
 
     def footer(page: int, has_more: bool) -> str:
         parts = [more if has_more else "", back if page > 0 or state.stack else "", home]

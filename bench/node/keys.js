@@ -4,6 +4,7 @@
 const PREFIX = 'umb:';
 
 const sessionKey = (sessionId) => `${PREFIX}session:${sessionId}`;
-const docKey = (kind, reference) => `${PREFIX}doc:${kind}:${reference}`;
+// A document by its compact reference (no case or separators), as the service finds it.
+const docKey = (key) => `${PREFIX}doc:${key}`;
 
 module.exports = { PREFIX, sessionKey, docKey };

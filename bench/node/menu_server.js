@@ -130,7 +130,7 @@ async function serve() {
   const redis = await connect();
   const deps = {
     sessions: redisSessions(redis),
-    lookup: (kind, reference) => redis.hGetAll(docKey(kind, reference)),
+    lookup: (key) => redis.hGetAll(docKey(key)),
   };
   const server = http.createServer((req, res) => route(req, res, deps));
   server.keepAliveTimeout = 65000;

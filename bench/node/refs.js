@@ -1,10 +1,11 @@
 'use strict';
 // Seed the ussd-menu-builder side's references into Redis: tab-separated lines on stdin,
-// "reference kind status centre", one hash per reference (what one lookup returns).
+// "reference kind status centre", one hash per compact reference (what one lookup returns).
 
 const readline = require('node:readline');
 const { createClient } = require('redis');
 const { docKey } = require('./keys');
+const { compact } = require('./status_menu');
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379/7';
 
@@ -16,7 +17,7 @@ async function main() {
   for await (const line of readline.createInterface({ input: process.stdin })) {
     const [reference, kind, status, centre = ''] = line.split('\t');
     if (!reference || !kind || !status) continue;
-    batch.hSet(docKey(kind, reference), { status, centre });
+    batch.hSet(docKey(compact(reference)), { reference, kind, status, centre });
     count += 1;
   }
   await batch.exec();

@@ -14,8 +14,9 @@ pytestmark = [
     pytest.mark.committed,  # a live HTTP server thread serving a browser
     pytest.mark.xdist_group("browser"),  # one Chromium, one port range, one artefact folder
 ]
-# Book, replacement ID, first county, centre, day and time, an ID number, confirm.
-BOOKING = ("2", "1", "1", "1", "1", "1", "12345678", "1")
+# English (a first dial asks), book, replacement ID, Nairobi, its first centre, the earliest
+# time, an ID number, confirm.
+BOOKING = ("1", "2", "1", "1", "1", "1", "12345678", "1")
 
 
 def test_book_a_slot_on_the_simulator(seeded, page_for, staff, db_session, shoot):
@@ -24,7 +25,7 @@ def test_book_a_slot_on_the_simulator(seeded, page_for, staff, db_session, shoot
     page.goto("/staff/simulator/")
     page.get_by_role("button", name="Dial").click()
     screen = page.locator("#screen")
-    expect(screen).to_contain_text("Book appointment")  # the dial's answer is in
+    expect(screen).to_contain_text("Kiswahili")  # the dial's answer is in
     for value in BOOKING:
         before = screen.inner_text()
         page.get_by_label("Reply").fill(value)

@@ -92,14 +92,14 @@ def test_notice_is_in_the_owners_language(client, key, db_session):
     db_session.commit()
     _post(client, key, [_update()])
     notice = _notices(db_session)[0]
-    assert notice.body.startswith("HUDUMA: Kitambulisho chako HK-ID-482913 kiko tayari")
+    assert notice.body.startswith("HUDUMA: Kitambulisho HK-ID-482913 kiko tayari kuchukuliwa")
     assert (notice.language, notice.encoding, notice.parts) == ("sw", "GSM-7", 1)
 
 
 def test_good_conduct_available_on_ecitizen_notifies_download(client, key, db_session):
     update = _update(reference="HK-PCC-1", kind="GOOD_CONDUCT", status="AVAILABLE_ON_ECITIZEN")
     _post(client, key, [update | {"centre": ""}])
-    assert "download on eCitizen" in _notices(db_session)[0].body
+    assert "Download it on eCitizen" in _notices(db_session)[0].body
 
 
 @pytest.mark.parametrize("kind", ["ID_CARD", "BIRTH_CERTIFICATE", "PASSPORT"])

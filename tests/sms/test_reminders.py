@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import Booking, Document, Message, Slot, Ticket
+from models import Booking, Centre, Document, Message, Service, Slot, Ticket
 from sms.delivery import deliver
 from sms.reminders import remind_bookings, remind_uncollected
+from sms.segments import count
+from tests.dates import NAIROBI, WEDNESDAY
 
 READY_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
-def _ready(db_session, centre_id: int | None = None) -> Document:
+def _ready(db_session, centre_id: int | None = None, told: datetime = READY_AT) -> Document:
+    """A document ready since READY_AT, whose owner we last told at `told` (the notice)."""
     document = Document(
         reference="HK-ID-7",
         kind="ID_CARD",
@@ -22,16 +25,17 @@ def _ready(db_session, centre_id: int | None = None) -> Document:
         status="READY_FOR_COLLECTION",
         status_changed_at=READY_AT,
         centre_id=centre_id,
+        updated_at=told,
     )
     db_session.add(document)
     db_session.commit()
     return document
 
 
-def _run(app, db_session, days: int) -> None:
+def _run(app, db_session, days: float, minutes: int = 0) -> None:
     found = app.extensions["huduma"]
     with found.transaction() as work:
-        remind_uncollected(work, found.settings, READY_AT + timedelta(days=days))
+        remind_uncollected(work, found.settings, READY_AT + timedelta(days=days, minutes=minutes))
     db_session.expire_all()
 
 
@@ -82,9 +86,10 @@ def test_documents_waiting_longer_do_not_starve_newer_due_ones(app, db_session):
         db_session.add(Document(reference=f"HK-ID-OLD{n}", kind="ID_CARD",
                                 owner_phone=f"+25470000004{n}", status="READY_FOR_COLLECTION",
                                 status_changed_at=READY_AT, reminders_sent=1))  # fmt: skip
+    eight_days_ago = now - timedelta(days=8)
     db_session.add(Document(reference="HK-ID-NEW", kind="ID_CARD", owner_phone="+254700000049",
-                            status="READY_FOR_COLLECTION",
-                            status_changed_at=now - timedelta(days=8)))  # fmt: skip
+                            status="READY_FOR_COLLECTION", status_changed_at=eight_days_ago,
+                            updated_at=eight_days_ago))  # fmt: skip
     db_session.commit()
     with app.extensions["huduma"].transaction() as work:
         assert remind_uncollected(work, settings, now, page=2) == 1
@@ -108,3 +113,72 @@ def test_a_reminder_for_a_booking_cancelled_since_is_dropped(seeded, db_session,
     db_session.refresh(reminder)
     assert (reminder.status, reminder.failure_reason) == ("cancelled", "BookingNotActive")
     assert fake_at.stats()["calls"] == 0
+
+
+def _bodies(db_session) -> list[str]:
+    return list(db_session.scalars(select(Message.body).where(Message.kind == "reminder")))
+
+
+def test_a_document_long_ready_gets_one_reminder_for_the_latest_point(app, db_session):
+    _ready(db_session)
+    for minutes in (0, 10, 20):  # three runs of the job, ten minutes apart
+        _run(app, db_session, 25, minutes)
+    bodies = _bodies(db_session)
+    assert len(bodies) == 1 and "Reminder 2/2" in bodies[0], bodies
+
+
+def test_a_late_ready_update_waits_days_before_any_reminder(app, db_session):
+    told = READY_AT + timedelta(days=22)  # the agency said "ready" 22 days late: notice then
+    _ready(db_session, told=told)
+    for minutes in (0, 10, 20):
+        _run(app, db_session, 22, minutes)
+    assert _bodies(db_session) == []
+    gap = app.extensions["huduma"].settings.reminder_gap_days
+    _run(app, db_session, 22 + gap)
+    assert len(_bodies(db_session)) == 1
+
+
+def test_reminders_go_out_in_daytime_only(app, db_session):
+    _ready(db_session)
+    night = datetime(2026, 11, 8, 21, 5, tzinfo=UTC)  # 00:05 in Nairobi, a day past the 7th
+    with app.extensions["huduma"].transaction() as work:
+        remind_uncollected(work, app.extensions["huduma"].settings, night)
+    assert _bodies(db_session) == []
+    _run(app, db_session, 7.1)  # 14:24 in Nairobi
+    assert len(_bodies(db_session)) == 1
+
+
+def _booked_tomorrow(db_session, slot: Slot, reference: str = "HKA-7Q4M2") -> Booking:
+    booking = Booking(reference=reference, phone="+254700000032", language="sw", slot=slot)
+    db_session.add(booking)
+    db_session.commit()
+    return booking
+
+
+def test_the_day_before_reminder_waits_for_the_morning(seeded, db_session):
+    slot = db_session.scalars(select(Slot).order_by(Slot.starts_at)).first()
+    _booked_tomorrow(db_session, slot)
+    found = seeded.extensions["huduma"]
+    day_before = slot.starts_at.astimezone(NAIROBI).date() - timedelta(days=1)
+    for hour, reminded in ((0, 0), (8, 1)):
+        at = datetime.combine(day_before, time(hour, 5), NAIROBI)
+        with found.transaction() as work:
+            remind_bookings(work, found.settings, at)
+        assert len(_bodies(db_session)) == reminded, hour
+
+
+@pytest.mark.parametrize("lang", ["en", "sw"])
+def test_the_booking_reminder_is_one_part_with_the_longest_values(seeded, db_session, lang):
+    centre = db_session.scalars(select(Centre).order_by(func.length(Centre.name).desc())).first()
+    service = db_session.scalars(select(Service).order_by(func.length(Service.name_en).desc(),
+                                                          Service.id)).first()  # fmt: skip
+    starts = datetime.combine(WEDNESDAY, time(10, 30), NAIROBI)  # the longest weekday names
+    slot = Slot(centre=centre, service=service, starts_at=starts, capacity=5)
+    booking = _booked_tomorrow(db_session, slot, "HKA-9Q9Q9")
+    booking.language = lang
+    db_session.commit()
+    found = seeded.extensions["huduma"]
+    with found.transaction() as work:
+        remind_bookings(work, found.settings, starts - timedelta(hours=20))
+    body = db_session.scalars(select(Message.body)).one()
+    assert count(body).parts == 1, (len(body), body)

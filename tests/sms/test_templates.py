@@ -1,54 +1,44 @@
-"""Every SMS template, in both languages with the longest realistic values, fits what we promise."""
+"""How every SMS is framed: GSM-7, a code and how to check it, help when it fits one part."""
 
 from __future__ import annotations
 
 import pytest
+from babel.messages.pofile import read_po
 
-from sms.segments import GSM7, count
-from sms.templates import KINDS, LANGUAGES, TEXTS, kind_values, render, status_words, with_opt_out
-
-LONGEST = {
-    "ref": "HK-BC-12345678",
-    "centre": "Huduma Centre Elgeyo-Marakwet",
-    "code": "K7Q4M9",
-    "when": "Alhamisi 14/01/2026 09:00",
-    "service": "Certificate of good conduct",
-}
-TWO_PARTS = {"booking_reminder"}
+from sms.segments import GSM7, count, is_gsm7
+from sms.templates import compose, verify_dial, with_opt_out
+from words.i18n import CATALOGUES, DOMAIN, LANGUAGES
 
 
-def _fill(name: str, language: str, kind: str) -> str:
-    status = status_words("AVAILABLE_ON_ECITIZEN", language)
-    return render(name, language, status=status, **LONGEST, **kind_values(kind, language))
+def test_the_dial_string_goes_to_the_verify_item_with_the_code():
+    assert verify_dial("*384*1919#", "482913") == "*384*1919*5*482913#"
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("name", sorted(TEXTS))
-def test_every_template_is_gsm7_within_its_parts(name, language):
-    for kind in KINDS:
-        segments = count(_fill(name, language, kind))
-        assert segments.encoding == GSM7
-        assert segments.parts <= (2 if name in TWO_PARTS else 1), (name, language, kind)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_short_sms_keeps_the_help_line(lang):
+    text = compose(lang, "x" * 60, "482913", "*384*1919#")
+    assert text.startswith("HUDUMA: ") and "*384*1919*5*482913#" in text and "1919" in text[-12:]
+    assert count(text).parts == 1
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("name", ["ecitizen", "ready", "uncollected"])
-def test_the_good_conduct_notices_fit_one_part(name, language):
-    segments = count(_fill(name, language, "GOOD_CONDUCT"))
-    assert (segments.encoding, segments.parts) == (GSM7, 1)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_help_line_goes_when_that_keeps_one_part(lang):
+    body = "x" * 115
+    text = compose(lang, body, "482913", "*384*1919#")
+    assert count(text).parts == 1 and text.endswith("*384*1919*5*482913#")
 
 
-def test_notice_carries_free_collection_help_line_and_code():
-    text = _fill("ready", "en", "ID_CARD")
-    assert "Collection is FREE" in text and "Help: 1919" in text and "K7Q4M9" in text
+def test_without_a_service_code_the_code_is_printed_alone():
+    assert "Code 482913" in compose("en", "x", "482913", "")
 
 
-def test_kiswahili_notice_uses_the_agreeing_phrase():
-    assert _fill("ready", "sw", "ID_CARD").startswith(
-        "HUDUMA: Kitambulisho chako HK-BC-12345678 kiko"
-    )
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_citizen_text_is_gsm7(lang):
+    with (CATALOGUES / lang / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
+        texts = [str(m.string or m.id) for m in read_po(po) if m.id]
+    assert [text for text in texts if not is_gsm7(text)] == []
 
 
 def test_opt_out_line_in_each_language():
     assert with_opt_out("x", "en").endswith("STOP to opt out.")
-    assert "ACHA" in with_opt_out("x", "sw")
+    assert "ACHA" in with_opt_out("x", "sw") and count(with_opt_out("x", "sw")).encoding == GSM7
