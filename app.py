@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from sms import callbacks
     from sms.keywords import REPLY_HOOK
     from ussd.cli import ussd_cli
-    from web import errors, headers, health, metrics, proxy, requests
+    from web import errors, headers, health, metrics, proxy, requests, sessionless
     from web.access import log_requests
     from web.cli import db_cli
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.extensions[REPLY_HOOK] = reply_hook(settings)
     if settings.web_surface == "callbacks":
         app.config.update(MAX_CONTENT_LENGTH=CALLBACKS_MAX_BODY)
+        sessionless.install(app)
     if settings.web_surface in ("all", "console"):
         app.register_blueprint(feed.bp)
         staff.register(app)

@@ -120,10 +120,10 @@ start_node() {
 
 start_service() {
   case "$SERVER" in
-    granian) setsid .venv/bin/granian --interface wsgi --host 127.0.0.1 --port "$PORT" \
+    granian) WEB_SURFACE=callbacks setsid .venv/bin/granian --interface wsgi --host 127.0.0.1 --port "$PORT" \
                --workers "$WORKERS" --blocking-threads "$THREADS" --no-access-log --factory \
                ${BENCH_SERVER_ARGS:-} app:create_app >"$WORK/service.log" 2>&1 & ;;
-    gunicorn) setsid .venv/bin/python -m gunicorn --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
+    gunicorn) WEB_SURFACE=callbacks setsid .venv/bin/python -m gunicorn --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
                ${BENCH_SERVER_ARGS:-} "app:create_app()" >"$WORK/service.log" 2>&1 & ;;
     *) echo "BENCH_SERVER is granian or gunicorn"; exit 2 ;;
   esac

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from models.work import Work
 from ops.runtime import Runtime
-from services import catalogue
+from services import catalogue, status
 from ussd.engine import Turn
 from ussd.hop import Caller, Reader
 
@@ -31,6 +31,8 @@ class HopContext:
     redis: Redis
     settings: Settings
     _catalogue: str = ""
+    # Applications already read this hop, by id: the screen a lookup leads to shows them as read.
+    documents: dict[int, status.Found] = field(default_factory=dict)
 
     @property
     def db(self) -> Session:

@@ -29,7 +29,8 @@ def answer(turn: HopTurn, document: status.Found) -> str:
 
 def _document(turn: HopTurn) -> status.Found | None:
     doc_id = int(turn.data.get(DOC_KEY, "0") or 0)
-    return turn.ctx.read(lambda db: status.by_id(db, doc_id))
+    seen = turn.ctx.documents.get(doc_id)
+    return seen if seen is not None else turn.ctx.read(lambda db: status.by_id(db, doc_id))
 
 
 def _reference_view(turn: HopTurn) -> View:
@@ -52,6 +53,7 @@ def _reference_handle(turn: HopTurn, text: str) -> Outcome:
         if status.record_miss(hop.redis, hop.phone_key, hop.settings):
             return Go("status.locked")
         return Invalid(NOT_FOUND)
+    hop.documents.update((d.id, d) for d in found)
     if len(found) > 1:  # bare digits matching applications of several kinds
         return Go("status.kind", {"docs": ",".join(str(d.id) for d in found)})
     return Go("status.result", {DOC_KEY: str(found[0].id)})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Executable, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from models.fixed import FixedQuery
 from sms.templates import language_of
 
 CHUNK = 5000  # numbers per query: SQLite caps the parameters of one statement
+_UPSERTS: dict[str, Executable] = {}
 _PREFERRED = FixedQuery(
     select(LanguagePreference.language).where(LanguagePreference.phone == bindparam("phone"))
 )
@@ -25,14 +27,28 @@ def preferred(session: Session, phone: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _upsert(dialect: str) -> Executable:
+    """The language upsert for `dialect`, built once (its values are bind parameters)."""
+    found = _UPSERTS.get(dialect)
+    if found is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        columns: dict[str, Any] = {
+            name: bindparam(name) for name in ("phone", "language", "updated_at")
+        }
+        statement = insert(LanguagePreference).values(**columns)
+        later = statement.excluded
+        found = _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=["phone"],
+            set_={"language": later.language, "updated_at": later.updated_at},
+        )
+    return found
+
+
 def remember(session: Session, phone: str, language: str) -> None:
     """Record a phone's language choice (one statement: an insert that updates on conflict)."""
+    connection = session.connection()  # Core on the session's connection: no ORM bookkeeping
     values = {"phone": phone, "language": language, "updated_at": utcnow()}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(LanguagePreference).values(**values)
-    update = {"language": language, "updated_at": values["updated_at"]}
-    session.execute(statement.on_conflict_do_update(index_elements=["phone"], set_=update))
+    connection.execute(_upsert(connection.dialect.name), values)
 
 
 def languages(session: Session | Connection, phones: Iterable[str], default: str) -> dict[str, str]:

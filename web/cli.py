@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from models.migrate import upgrade
 from web.requests import runtime
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -15,6 +14,8 @@ db_cli = AppGroup("db", help="Database schema.")
 @click.argument("revision", default="head")
 def upgrade_command(revision: str) -> None:
     """Migrate the database to REVISION (head by default)."""
+    from models.migrate import upgrade  # Alembic only where the schema is migrated
+
     settings = runtime().settings
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url, revision)
