@@ -29,11 +29,11 @@ from ops.runtime import Runtime
 from services import staff_accounts
 from tests import databases
 from tests.databases import TEST_SECRET, RunDatabase
-from tests.faults.fixtures import fault_proxy, postgres_backend, postgres_proxy
 
 TEST_TOKEN = "test-callback-token"
-# Re-exported: TEST_SECRET for tests, the fault fixtures for every folder.
-__all__ = ["TEST_SECRET", "TEST_TOKEN", "fault_proxy", "postgres_backend", "postgres_proxy"]
+# The fault toolkit's fixtures (proxies, throwaway servers) serve every folder.
+pytest_plugins = ("tests.faults.fixtures",)
+__all__ = ["TEST_SECRET", "TEST_TOKEN"]  # TEST_SECRET re-exported for tests
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

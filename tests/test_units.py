@@ -14,15 +14,12 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue, Retry
 
-from tests.faults.fixtures import redis_server
 from tests.faults.processes import HOST, free_port, kill, wait_until
 from tests.faults.service import START_SECONDS, Service
 
 pytestmark = pytest.mark.slow
 ALL_LOCKS = "bulk,default,transactional"
 TAKEOVER_SECONDS = 15.0  # a dead scheduler is silent 10 s, then the standby's next round
-
-__all__ = ["redis_server"]
 
 
 class Units(Service):

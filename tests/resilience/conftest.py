@@ -1,4 +1,4 @@
-"""Fixtures of the fault tests: the fault toolkit, and the service's own processes."""
+"""Fixtures of the fault tests: the service's own processes (the toolkit's come from the root)."""
 
 from __future__ import annotations
 
@@ -7,32 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.fixtures import (
-    fault_proxy,
-    pgbouncer,
-    pgbouncer_factory,
-    postgres_backend,
-    postgres_proxy,
-    redis_proxy,
-    redis_server,
-    sentinel_cluster,
-    slow_clients,
-)
 from tests.faults.service import Service
 from tests.sms.conftest import fake_at
 
-__all__ = [
-    "fake_at",
-    "fault_proxy",
-    "pgbouncer",
-    "pgbouncer_factory",
-    "postgres_backend",
-    "postgres_proxy",
-    "redis_proxy",
-    "redis_server",
-    "sentinel_cluster",
-    "slow_clients",
-]
+__all__ = ["fake_at"]  # the fake AT, for the service's send tests
 
 
 @pytest.fixture()
