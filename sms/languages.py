@@ -15,7 +15,6 @@ from models.fixed import FixedQuery
 from sms.templates import language_of
 
 CHUNK = 5000  # numbers per query: SQLite caps the parameters of one statement
-_UPSERTS: dict[str, Executable] = {}
 _PREFERRED = FixedQuery(
     select(LanguagePreference.language).where(LanguagePreference.phone == bindparam("phone"))
 )
@@ -27,28 +26,24 @@ def preferred(session: Session, phone: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def _upsert(dialect: str) -> Executable:
-    """The language upsert for `dialect`, built once (its values are bind parameters)."""
-    found = _UPSERTS.get(dialect)
-    if found is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        columns: dict[str, Any] = {
-            name: bindparam(name) for name in ("phone", "language", "updated_at")
-        }
-        statement = insert(LanguagePreference).values(**columns)
-        later = statement.excluded
-        found = _UPSERTS[dialect] = statement.on_conflict_do_update(
-            index_elements=["phone"],
-            set_={"language": later.language, "updated_at": later.updated_at},
-        )
-    return found
+def _upsert(insert: Any) -> Executable:
+    """The language upsert in one dialect's INSERT; its values are bind parameters."""
+    columns: dict[str, Any] = {n: bindparam(n) for n in ("phone", "language", "updated_at")}
+    statement = insert(LanguagePreference).values(**columns)
+    later = statement.excluded
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["phone"], set_={"language": later.language, "updated_at": later.updated_at}
+    )
+
+
+_UPSERTS = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 
 
 def remember(session: Session, phone: str, language: str) -> None:
     """Record a phone's language choice (one statement: an insert that updates on conflict)."""
     connection = session.connection()  # Core on the session's connection: no ORM bookkeeping
     values = {"phone": phone, "language": language, "updated_at": utcnow()}
-    connection.execute(_upsert(connection.dialect.name), values)
+    connection.execute(_UPSERTS[connection.dialect.name], values)
 
 
 def languages(session: Session | Connection, phones: Iterable[str], default: str) -> dict[str, str]:

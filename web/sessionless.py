@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask, Request, Response
-from flask.sessions import NullSession, SessionInterface, SessionMixin
+from flask.sessions import SessionInterface, SessionMixin
 
 
 class Sessionless(SessionInterface):
     """Every request gets the read-only null session; nothing is read from or written to cookies."""
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        return NullSession()
+        return self.make_null_session(app)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         return None
